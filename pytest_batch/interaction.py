@@ -1,0 +1,109 @@
+"""The `Interaction` value object: one HTTP request/response pair, wherever it came from.
+
+Readers (vcrpy YAML/JSON, test-proxy JSON), the live plugin and the emulator all
+produce this one shape, so validation and reporting never care about the source.
+Every interaction remembers its `Source` so that a finding can point back to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an interaction was read from: file path and 0-based index in that file."""
+
+    file: str
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.file}#{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Headers:
+    """Immutable, case-insensitive, multi-valued HTTP headers.
+
+    HTTP header names are case-insensitive and recordings spell them every way
+    (`ETag`, `etag`, `Etag`), so lookups fold case once, at construction.
+    """
+
+    items: tuple[tuple[str, str], ...] = ()
+    _index: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        index = self._index
+        for name, value in self.items:
+            index.setdefault(name.lower(), value)
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]] | dict[str, object] | None) -> "Headers":
+        """Build from pairs or from a mapping whose values are strings or lists of strings."""
+        if not pairs:
+            return _EMPTY_HEADERS
+        if isinstance(pairs, dict):
+            flat: list[tuple[str, str]] = []
+            for name, value in pairs.items():
+                if isinstance(value, (list, tuple)):
+                    flat.extend((str(name), _text(v)) for v in value)
+                elif value is not None:
+                    flat.append((str(name), _text(value)))
+            return cls(tuple(flat))
+        return cls(tuple((str(n), _text(v)) for n, v in pairs))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """First value of header `name` (any case), or `default`."""
+        return self._index.get(name.lower(), default)
+
+    def get_all(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [v for n, v in self.items if n.lower() == lowered]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def names(self) -> list[str]:
+        """Distinct header names in first-seen spelling."""
+        seen: dict[str, str] = {}
+        for name, _ in self.items:
+            seen.setdefault(name.lower(), name)
+        return list(seen.values())
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+_EMPTY_HEADERS = Headers()
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One request and (optionally) its response, bodies as raw bytes.
+
+    Bodies stay bytes: parsing is the validator's job, done once and only when
+    the operation says the body is JSON.
+    """
+
+    method: str
+    url: str
+    request_headers: Headers = _EMPTY_HEADERS
+    request_body: bytes = b""
+    status: int | None = None
+    response_headers: Headers = _EMPTY_HEADERS
+    response_body: bytes = b""
+    source: Source | None = None
+
+    @property
+    def has_response(self) -> bool:
+        return self.status is not None

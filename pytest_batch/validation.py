@@ -1,0 +1,569 @@
+"""Check one recorded interaction against the Batch contract of its api-version.
+
+`Validator.check(interaction)` is pure in effect: an `Interaction` in, an
+`Outcome` (operation, api-version, `Violation`s) out; the only state it keeps is
+compiled-schema caches. Checks are small functions with one signature, named
+as in Schemathesis where the idea is the same. Findings are yielded lazily and
+`best_violation` picks one per interaction by a fixed rule (see its docstring)
+that does not depend on the order in which checks ran.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+from urllib.parse import unquote_plus, urlsplit
+
+from . import formats as fmt
+from .compiled import REQUEST, RESPONSE, CompiledSpec
+from .interaction import Headers, Interaction, Source
+from .spec import Operation, Parameter, Resolution, Spec, SpecLibrary
+from .traffic import classify
+
+ERROR = "error"
+WARNING = "warning"
+
+# Check names, in the order used to rank findings (earlier = more fundamental).
+UNKNOWN_OPERATION = "unknown_operation"
+UNKNOWN_API_VERSION = "unknown_api_version"
+REQUEST_PARAMETERS = "request_parameters"
+REQUEST_CONTENT_TYPE = "request_content_type"
+REQUEST_BODY_SCHEMA = "request_body_schema"
+STATUS_CODE_CONFORMANCE = "status_code_conformance"
+RESPONSE_CONTENT_TYPE = "response_content_type"
+RESPONSE_SCHEMA_CONFORMANCE = "response_schema_conformance"
+ERROR_SHAPE = "error_shape"
+RESPONSE_HEADERS_CONFORMANCE = "response_headers_conformance"
+DOCUMENTED_CONSTRAINTS = "documented_constraints"
+UNDOCUMENTED_PROPERTY = "undocumented_property"
+UNKNOWN_ENUM_VALUE = "unknown_enum_value"
+
+CHECK_ORDER = (
+    UNKNOWN_OPERATION,
+    REQUEST_PARAMETERS,
+    REQUEST_CONTENT_TYPE,
+    REQUEST_BODY_SCHEMA,
+    STATUS_CODE_CONFORMANCE,
+    RESPONSE_CONTENT_TYPE,
+    RESPONSE_SCHEMA_CONFORMANCE,
+    ERROR_SHAPE,
+    RESPONSE_HEADERS_CONFORMANCE,
+    DOCUMENTED_CONSTRAINTS,
+    UNKNOWN_API_VERSION,
+    UNDOCUMENTED_PROPERTY,
+    UNKNOWN_ENUM_VALUE,
+)
+_CHECK_RANK = {name: i for i, name in enumerate(CHECK_ORDER)}
+_SEVERITY_RANK = {ERROR: 0, WARNING: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One finding. `location` says which part of the message (`request.query.maxresults`,
+    `response.body`, `response.headers.ETag`); `instance_pointer` points inside that part;
+    `schema_pointer` points into the spec (`/definitions/CloudJob/properties/priority/maximum`).
+    """
+
+    check: str
+    severity: str
+    operation_id: str | None
+    api_version: str | None
+    location: str
+    instance_pointer: str
+    schema_pointer: str
+    expected: Any
+    actual: Any
+    message: str
+    source: Source | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None, str, str]:
+        """De-duplication key: the same rule broken at the same place of the same operation."""
+        return (self.check, self.operation_id, self.api_version, self.location, self.schema_pointer)
+
+    def rank(self) -> tuple:
+        return (
+            _SEVERITY_RANK.get(self.severity, 9),
+            _CHECK_RANK.get(self.check, len(CHECK_ORDER)),
+            self.instance_pointer.count("/"),
+            self.location,
+            self.instance_pointer,
+            self.schema_pointer,
+            self.message,
+        )
+
+    def describe(self) -> str:
+        """One line for humans: where, what, expected vs actual, which rule."""
+        where = f"{self.source}: " if self.source else ""
+        pointer = self.instance_pointer or ""
+        op = f"{self.operation_id} ({self.api_version})" if self.operation_id else (self.api_version or "?")
+        return f"{where}{self.severity} {self.check} {op} at {self.location}{pointer}: {self.message} [spec {self.schema_pointer or '-'}]"
+
+
+def best_violation(violations: Iterable[Violation]) -> Violation | None:
+    """The one finding to show first for an interaction.
+
+    Rule: errors before warnings; then the more fundamental check (order of
+    `CHECK_ORDER`: a wrong operation or request explains later findings); then
+    the shallowest instance pointer (a wrong parent explains its children);
+    then location, instance pointer, schema pointer and message in text order.
+    The key is total, so the choice never depends on the order of discovery.
+    """
+    return min(violations, key=Violation.rank, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What checking one interaction found. `skipped` holds the reason for non-Batch traffic."""
+
+    interaction: Interaction
+    operation_id: str | None = None
+    api_version: str | None = None
+    violations: tuple[Violation, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def best(self) -> Violation | None:
+        return best_violation(self.violations)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for v in self.violations if v.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for v in self.violations if v.severity == WARNING)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every check sees: the interaction, its parsed URL and the matched operation."""
+
+    interaction: Interaction
+    spec: Spec
+    compiled: CompiledSpec
+    operation: Operation
+    path_params: Mapping[str, str]
+    query: Mapping[str, str]  # lower-cased names → raw values
+    emit: Callable[..., Violation]
+
+
+class Validator:
+    """Checks interactions against a `SpecLibrary`; caches compiled schemas per api-version."""
+
+    def __init__(self, library: SpecLibrary | None = None, *, api_version: str | None = None) -> None:
+        self.library = library if library is not None else SpecLibrary()
+        self.api_version_override = api_version
+        self._compiled: dict[str, CompiledSpec] = {}
+        self._param_checks: dict[tuple[str, str], tuple] = {}
+
+    def compiled(self, spec: Spec) -> CompiledSpec:
+        compiled = self._compiled.get(spec.api_version)
+        if compiled is None:
+            compiled = self._compiled.setdefault(spec.api_version, CompiledSpec(spec))
+        return compiled
+
+    def check(self, interaction: Interaction) -> Outcome:
+        """All findings for one interaction (never raises on malformed data)."""
+        try:
+            parts = urlsplit(interaction.url)
+            query_pairs = _parse_query(parts.query)
+        except ValueError as exc:
+            v = _violation(UNKNOWN_OPERATION, ERROR, None, None, "request.url", "", "", "a valid URL",
+                           interaction.url, f"the request URL cannot be parsed: {exc}", interaction.source)
+            return Outcome(interaction, violations=(v,))
+        query = {name.lower(): value for name, value in query_pairs}
+        requested = query.get("api-version")
+        kind = classify(parts.hostname or "", parts.path, requested)
+        if not kind.batch:
+            return Outcome(interaction, skipped=kind.reason)
+        resolution = (
+            Resolution(requested, self.api_version_override)
+            if self.api_version_override
+            else self.library.resolve(requested)
+        )
+        spec = self.library.get(resolution.used)
+        violations = list(self._violations(interaction, spec, resolution, parts.path, query))
+        match = spec.match(interaction.method, parts.path, query)
+        return Outcome(
+            interaction,
+            operation_id=match.operation.operation_id if match else None,
+            api_version=spec.api_version,
+            violations=tuple(violations),
+        )
+
+    def header_check(self, schema: Mapping[str, Any]):
+        """Compiled text check for a response header schema (cached by schema identity)."""
+        key = ("header", str(id(schema)))
+        check = self._param_checks.get(key)
+        if check is None:
+            check = self._param_checks.setdefault(key, (schema, _compile_value_check(schema, None)))
+        return check[1]
+
+    def iter_violations(self, interaction: Interaction) -> Iterator[Violation]:
+        yield from self.check(interaction).violations
+
+    # -- the checks ----------------------------------------------------------------
+
+    def _violations(self, interaction, spec, resolution, path, query) -> Iterator[Violation]:
+        source = interaction.source
+        version = spec.api_version
+        if resolution.note and resolution.requested:
+            yield _violation(UNKNOWN_API_VERSION, WARNING, None, version, "request.query.api-version", "",
+                             "/info/version", list(self.library.versions[-3:]), resolution.requested,
+                             resolution.note, source)
+        match = spec.match(interaction.method, path, query)
+        if match is None:
+            methods = spec.index.methods_for(path)
+            detail = (
+                f"{interaction.method} is not documented for this path (documented: {', '.join(methods)})"
+                if methods
+                else f"no operation of api-version {version} has the path {path!r}"
+            )
+            yield _violation(UNKNOWN_OPERATION, ERROR, None, version, "request", "", "/paths",
+                             "a documented method and path", f"{interaction.method} {path}", detail, source)
+            return
+        op = match.operation
+
+        def emit(check, severity, location, instance_pointer, schema_pointer, expected, actual, message):
+            return _violation(check, severity, op.operation_id, version, location, instance_pointer,
+                              schema_pointer, expected, actual, message, source)
+
+        ctx = _Context(interaction, spec, self.compiled(spec), op, match.path_params, query, emit)
+        yield from self._check_parameters(ctx)
+        yield from _check_request_body(ctx)
+        if interaction.status is not None:
+            yield from _check_response(ctx, self)
+
+    def _check_parameters(self, ctx: _Context) -> Iterator[Violation]:
+        key = (ctx.spec.api_version, ctx.operation.operation_id)
+        checks = self._param_checks.get(key)
+        if checks is None:
+            checks = self._param_checks.setdefault(
+                key, tuple((p, _compile_value_check(p.schema, p.collection_format)) for p in ctx.operation.parameters)
+            )
+        headers = ctx.interaction.request_headers
+        seen_query = set()
+        for param, value_check in checks:
+            if param.location == "path":
+                value = ctx.path_params.get(param.name)
+            elif param.location == "query":
+                lowered = param.name.lower()
+                seen_query.add(lowered)
+                value = ctx.query.get(lowered)
+            elif param.location == "header":
+                value = headers.get(param.name)
+            else:
+                continue
+            location = f"request.{param.location}.{param.name}"
+            if value is None:
+                if param.required:
+                    yield ctx.emit(REQUEST_PARAMETERS, ERROR, location, "", f"{param.spec_pointer}/required",
+                                   "present", None, f"required {param.location} parameter {param.name!r} is missing")
+                continue
+            problem = value_check(value)
+            if problem is not None:
+                keyword, expected, message, severity = problem
+                check = UNKNOWN_ENUM_VALUE if keyword == "x-enum-open" else REQUEST_PARAMETERS
+                pointer = f"{param.spec_pointer}/{'enum' if keyword == 'x-enum-open' else keyword}"
+                yield ctx.emit(check, severity, location, "", pointer, expected, value,
+                               f"{param.location} parameter {param.name!r}: {message}")
+        for name in ctx.query:
+            if name not in seen_query and name not in ctx.operation.fixed_query:
+                yield ctx.emit(UNDOCUMENTED_PROPERTY, WARNING, f"request.query.{name}", "",
+                               f"{ctx.operation.spec_pointer}/parameters", "a documented query parameter", name,
+                               f"query parameter {name!r} is not documented for {ctx.operation.operation_id}")
+
+
+def _violation(check, severity, operation_id, api_version, location, instance_pointer, schema_pointer,
+               expected, actual, message, source) -> Violation:
+    return Violation(check, severity, operation_id, api_version, location, instance_pointer, schema_pointer,
+                     expected, actual, message, source)
+
+
+# ---------------------------------------------------------------------------
+# request body
+
+
+def _check_request_body(ctx: _Context) -> Iterator[Violation]:
+    op, interaction = ctx.operation, ctx.interaction
+    raw = interaction.request_body
+    empty = not raw or raw.isspace()
+    if op.body is None:
+        if not empty and raw.strip() not in (b"{}", b"null"):
+            yield ctx.emit(REQUEST_BODY_SCHEMA, WARNING, "request.body", "", op.spec_pointer, "no body",
+                           _excerpt(raw), f"{op.operation_id} takes no request body, but one was sent")
+        return
+    if empty:
+        if op.body.required:
+            yield ctx.emit(REQUEST_BODY_SCHEMA, ERROR, "request.body", "", f"{op.body.spec_pointer}",
+                           "a JSON body", None, f"{op.operation_id} requires a request body ({op.body.name})")
+        return
+    content_type = interaction.request_headers.get("Content-Type")
+    if content_type is None:
+        yield ctx.emit(REQUEST_CONTENT_TYPE, ERROR, "request.headers.Content-Type", "", f"{op.spec_pointer}/consumes",
+                       list(op.consumes), None, "a request body was sent without a Content-Type header")
+    elif not _media_type_in(content_type, op.consumes):
+        yield ctx.emit(REQUEST_CONTENT_TYPE, ERROR, "request.headers.Content-Type", "", f"{op.spec_pointer}/consumes",
+                       list(op.consumes), content_type, f"Content-Type {content_type!r} is not one of {list(op.consumes)}")
+    document, problem = _parse_json(raw)
+    if problem:
+        yield ctx.emit(REQUEST_BODY_SCHEMA, ERROR, "request.body", "", op.body.spec_pointer, "JSON",
+                       _excerpt(raw), f"the request body is not valid JSON: {problem}")
+        return
+    yield from _body_findings(ctx, op.body.schema, document, REQUEST, REQUEST_BODY_SCHEMA, "request.body")
+
+
+def _body_findings(ctx: _Context, schema, document, flavor, check, location) -> Iterator[Violation]:
+    if ctx.compiled.is_valid(schema, document, flavor):
+        return
+    for item in ctx.compiled.explain(schema, document, flavor):
+        if item.kind == "undocumented_property":
+            name, severity = UNDOCUMENTED_PROPERTY, WARNING
+        elif item.kind == "unknown_enum_value":
+            name, severity = UNKNOWN_ENUM_VALUE, WARNING
+        else:
+            name, severity = check, ERROR
+        yield ctx.emit(name, severity, location, item.instance_pointer, item.schema_pointer, item.expected,
+                       _short(item.actual), item.message)
+
+
+# ---------------------------------------------------------------------------
+# response
+
+
+def _check_response(ctx: _Context, validator: Validator) -> Iterator[Violation]:
+    op, interaction = ctx.operation, ctx.interaction
+    status = interaction.status
+    documented = op.responses.get(str(status))
+    is_error = documented is None and status is not None and status >= 400
+    response = documented or (op.responses.get("default") if is_error else None)
+    if response is None:
+        yield ctx.emit(STATUS_CODE_CONFORMANCE, ERROR, "response.status", "", f"{op.spec_pointer}/responses",
+                       list(op.documented_statuses), status,
+                       f"status {status} is not documented for {op.operation_id} (documented: {', '.join(op.documented_statuses)})")
+        return
+    yield from _check_response_headers(ctx, response, validator)
+    raw = interaction.response_body
+    empty = not raw or raw.isspace()
+    if interaction.method == "HEAD" or response.file:
+        return
+    check = ERROR_SHAPE if is_error else RESPONSE_SCHEMA_CONFORMANCE
+    if response.schema is None:
+        if not empty:
+            yield ctx.emit(check, WARNING, "response.body", "", response.spec_pointer, "no body", _excerpt(raw),
+                           f"status {status} documents no body, but one was returned")
+        return
+    if empty:
+        if not is_error:
+            yield ctx.emit(check, ERROR, "response.body", "", f"{response.spec_pointer}/schema", "a JSON body", None,
+                           f"status {status} documents a body, but the response has none")
+        return
+    content_type = interaction.response_headers.get("Content-Type")
+    if content_type is not None and not _media_type_in(content_type, ("application/json",)):
+        yield ctx.emit(RESPONSE_CONTENT_TYPE, ERROR, "response.headers.Content-Type", "", f"{op.spec_pointer}/produces",
+                       ["application/json"], content_type, f"a JSON body was returned as {content_type!r}")
+    document, problem = _parse_json(raw)
+    if problem:
+        yield ctx.emit(check, ERROR, "response.body", "", f"{response.spec_pointer}/schema", "JSON", _excerpt(raw),
+                       f"the response body is not valid JSON: {problem}")
+        return
+    yield from _body_findings(ctx, response.schema, document, RESPONSE, check, "response.body")
+
+
+def _check_response_headers(ctx: _Context, response, validator: Validator) -> Iterator[Violation]:
+    headers: Headers = ctx.interaction.response_headers
+    for name, schema in response.headers.items():
+        value = headers.get(name)
+        if value is None:
+            continue
+        problem = validator.header_check(schema)(value)
+        if problem is not None:
+            keyword, expected, message, severity = problem
+            yield ctx.emit(RESPONSE_HEADERS_CONFORMANCE, severity, f"response.headers.{name}", "",
+                           f"{response.spec_pointer}/headers/{name}/{keyword}", expected, value,
+                           f"response header {name!r}: {message}")
+
+
+# ---------------------------------------------------------------------------
+# scalar values (parameters and headers arrive as text)
+
+
+_TRUE_FALSE = {"true": True, "false": False}
+
+
+def _compile_value_check(schema: Mapping[str, Any], collection_format: str | None):
+    """Return `check(text) -> None | (keyword, expected, message, severity)` for a text-borne value."""
+    kind = schema.get("type")
+    if kind == "array":
+        item_check = _compile_value_check(schema.get("items") or {}, None)
+        separator = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}.get(collection_format or "csv", ",")
+        min_items, max_items = schema.get("minItems"), schema.get("maxItems")
+
+        def check_array(text: str):
+            items = text.split(separator) if text != "" else []
+            if min_items is not None and len(items) < min_items:
+                return ("minItems", min_items, f"{len(items)} items, at least {min_items} required", ERROR)
+            if max_items is not None and len(items) > max_items:
+                return ("maxItems", max_items, f"{len(items)} items, at most {max_items} allowed", ERROR)
+            for item in items:
+                problem = item_check(item)
+                if problem is not None:
+                    return problem
+            return None
+
+        return check_array
+    value_checks = _scalar_checks(schema)
+    converter = _CONVERTERS.get(kind)
+
+    def check(text: str):
+        value: Any = text
+        if converter is not None:
+            value = converter(text)
+            if value is _INVALID:
+                return ("type", kind, f"{text!r} is not a valid {kind}", ERROR)
+        for value_check in value_checks:
+            problem = value_check(value)
+            if problem is not None:
+                return problem
+        return None
+
+    return check
+
+
+_INVALID = object()
+
+
+def _to_int(text: str):
+    try:
+        return int(text.strip())
+    except ValueError:
+        return _INVALID
+
+
+def _to_number(text: str):
+    try:
+        return float(text.strip())
+    except ValueError:
+        return _INVALID
+
+
+def _to_bool(text: str):
+    return _TRUE_FALSE.get(text.strip().lower(), _INVALID)
+
+
+_CONVERTERS: Mapping[str, Callable[[str], Any]] = {"integer": _to_int, "number": _to_number, "boolean": _to_bool}
+
+
+def _scalar_checks(schema: Mapping[str, Any]) -> tuple:
+    checks = []
+    enum = schema.get("enum")
+    if enum is not None:
+        allowed = tuple(enum)
+        folded = {str(v).lower() for v in allowed}
+        open_enum = bool(schema.get("x-enum-open"))
+
+        def check_enum(value):
+            if value in allowed:
+                return None
+            if isinstance(value, str) and value.lower() in folded:
+                return None  # the service compares enum values case-insensitively
+            keyword, severity = ("x-enum-open", WARNING) if open_enum else ("enum", ERROR)
+            return (keyword, list(allowed), f"{value!r} is not one of {list(allowed)}", severity)
+
+        checks.append(check_enum)
+    for keyword, compare, text in (
+        ("minimum", lambda v, b: v >= b, "less than"),
+        ("maximum", lambda v, b: v <= b, "greater than"),
+    ):
+        bound = schema.get(keyword)
+        if bound is not None:
+            exclusive = schema.get("exclusive" + keyword.capitalize()) is True
+
+            def check_bound(value, bound=bound, compare=compare, keyword=keyword, text=text, exclusive=exclusive):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ok = compare(value, bound) and not (exclusive and value == bound)
+                    if not ok:
+                        return (keyword, bound, f"{value} is {text} the {keyword} {bound}", ERROR)
+                return None
+
+            checks.append(check_bound)
+    for keyword, compare in (("minLength", lambda n, b: n >= b), ("maxLength", lambda n, b: n <= b)):
+        bound = schema.get(keyword)
+        if bound is not None:
+
+            def check_length(value, bound=bound, compare=compare, keyword=keyword):
+                if isinstance(value, str) and not compare(len(value), bound):
+                    return (keyword, bound, f"length {len(value)} breaks {keyword} {bound}", ERROR)
+                return None
+
+            checks.append(check_length)
+    pattern = schema.get("pattern")
+    if pattern:
+        regex = re.compile(pattern)
+
+        def check_pattern(value):
+            if isinstance(value, str) and regex.search(value) is None:
+                return ("pattern", pattern, f"{value!r} does not match {pattern!r}", ERROR)
+            return None
+
+        checks.append(check_pattern)
+    name = schema.get("format")
+    predicate = fmt.FORMATS.get(name) if name else None
+    if predicate is not None:
+        expected = fmt.EXPECTED.get(name, name)
+
+        def check_format(value):
+            if not predicate(value):
+                return ("format", expected, f"{value!r} is not {expected}", ERROR)
+            return None
+
+        checks.append(check_format)
+    return tuple(checks)
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _parse_query(query: str) -> list[tuple[str, str]]:
+    pairs = []
+    for piece in query.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        pairs.append((name, value))
+    return pairs
+
+
+def _media_type_in(content_type: str, allowed: Iterable[str]) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return any(media == a.split(";", 1)[0].strip().lower() for a in allowed)
+
+
+def _parse_json(raw: bytes) -> tuple[Any, str | None]:
+    try:
+        return json.loads(raw), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, str(exc).splitlines()[0][:200]
+
+
+def _excerpt(raw: bytes, limit: int = 80) -> str:
+    text = raw[: limit * 4].decode("utf-8", "replace")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(value: Any, limit: int = 200) -> Any:
+    """Keep findings small: big objects and strings are cut to an excerpt."""
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return value if len(text) <= limit else text[: limit - 1] + "…"
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
