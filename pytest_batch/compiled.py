@@ -28,6 +28,7 @@ RESPONSE = "response"
 # Markers the strict transform leaves behind so explanations can be classified.
 CLOSED = "x-closed"  # additionalProperties: false was added by us (drift, not an error)
 READ_ONLY = "x-readonly-in-request"  # a readOnly property sent in a request
+ODATA_ANNOTATION = r"^odata\."
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,10 @@ def _close(node: Any, flavor: str) -> None:
         if "additionalProperties" not in node:
             node["additionalProperties"] = False
             node[CLOSED] = True
+            if flavor == RESPONSE:
+                # OData control information (odata.metadata, odata.nextLink…) comes with the
+                # odata=minimalmetadata media type, not with the Batch schemas.
+                node.setdefault("patternProperties", {})[ODATA_ANNOTATION] = {}
         if flavor == REQUEST:
             for name, sub in list(props.items()):
                 if isinstance(sub, dict) and sub.get("readOnly"):
@@ -227,13 +232,23 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
                 f"property {name!r} is not documented for this object",
             )
         return
-    if keyword == "enum" and schema.get("x-enum-open"):
-        yield BodyError(
-            "unknown_enum_value", instance_pointer, f"{node_pointer}/enum", "enum",
-            error.validator_value, error.instance,
-            f"{error.instance!r} is not one of the documented values {error.validator_value!r} (the enum is open)",
-        )
-        return
+    if keyword == "enum" and isinstance(error.instance, str):
+        folded = {str(v).lower(): v for v in error.validator_value}
+        if error.instance.lower() in folded:
+            yield BodyError(
+                "unknown_enum_value", instance_pointer, f"{node_pointer}/enum", "enum",
+                folded[error.instance.lower()], error.instance,
+                f"{error.instance!r} differs only in case from the documented value "
+                f"{folded[error.instance.lower()]!r} (the service compares enum values case-insensitively)",
+            )
+            return
+        if schema.get("x-enum-open"):
+            yield BodyError(
+                "unknown_enum_value", instance_pointer, f"{node_pointer}/enum", "enum",
+                error.validator_value, error.instance,
+                f"{error.instance!r} is not one of the documented values {error.validator_value!r} (the enum is open)",
+            )
+            return
     if keyword == "not" and schema.get(READ_ONLY):
         name = instance_pointer.rsplit("/", 1)[-1]
         parent = node_pointer.rsplit("/properties/", 1)[0] if "/properties/" in node_pointer else node_pointer

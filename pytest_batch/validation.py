@@ -266,8 +266,9 @@ class Validator:
             problem = value_check(value)
             if problem is not None:
                 keyword, expected, message, severity = problem
-                check = UNKNOWN_ENUM_VALUE if keyword == "x-enum-open" else REQUEST_PARAMETERS
-                pointer = f"{param.spec_pointer}/{'enum' if keyword == 'x-enum-open' else keyword}"
+                drift = keyword in ("x-enum-open", "x-enum-case")
+                check = UNKNOWN_ENUM_VALUE if drift else REQUEST_PARAMETERS
+                pointer = f"{param.spec_pointer}/{'enum' if drift else keyword}"
                 yield ctx.emit(check, severity, location, "", pointer, expected, value,
                                f"{param.location} parameter {param.name!r}: {message}")
         for name in ctx.query:
@@ -469,7 +470,9 @@ def _scalar_checks(schema: Mapping[str, Any]) -> tuple:
             if value in allowed:
                 return None
             if isinstance(value, str) and value.lower() in folded:
-                return None  # the service compares enum values case-insensitively
+                return ("x-enum-case", list(allowed),
+                        f"{value!r} differs only in case from a documented value of {list(allowed)} "
+                        "(the service compares enum values case-insensitively)", WARNING)
             keyword, severity = ("x-enum-open", WARNING) if open_enum else ("enum", ERROR)
             return (keyword, list(allowed), f"{value!r} is not one of {list(allowed)}", severity)
 
