@@ -15,6 +15,7 @@ Both validators use the predicates of `formats`, so they agree on every value.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
@@ -221,7 +222,9 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
     keyword = str(error.validator)
     if keyword == "additionalProperties" and schema.get(CLOSED) and isinstance(error.instance, dict):
         documented = schema.get("properties", {})
-        for name in sorted(k for k in error.instance if k not in documented):
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        extras = (k for k in error.instance if k not in documented and not any(p.search(k) for p in patterns))
+        for name in sorted(extras):
             yield BodyError(
                 "undocumented_property",
                 f"{instance_pointer}/{_escape(name)}",

@@ -185,13 +185,13 @@ class Validator:
             else self.library.resolve(requested)
         )
         spec = self.library.get(resolution.used)
-        violations = list(self._violations(interaction, spec, resolution, parts.path, query))
         match = spec.match(interaction.method, parts.path, query)
+        violations = tuple(self._violations(interaction, spec, resolution, parts.path, query, match))
         return Outcome(
             interaction,
             operation_id=match.operation.operation_id if match else None,
             api_version=spec.api_version,
-            violations=tuple(violations),
+            violations=violations,
         )
 
     def header_check(self, schema: Mapping[str, Any]):
@@ -207,14 +207,13 @@ class Validator:
 
     # -- the checks ----------------------------------------------------------------
 
-    def _violations(self, interaction, spec, resolution, path, query) -> Iterator[Violation]:
+    def _violations(self, interaction, spec, resolution, path, query, match) -> Iterator[Violation]:
         source = interaction.source
         version = spec.api_version
         if resolution.note and resolution.requested:
             yield _violation(UNKNOWN_API_VERSION, WARNING, None, version, "request.query.api-version", "",
                              "/info/version", list(self.library.versions[-3:]), resolution.requested,
                              resolution.note, source)
-        match = spec.match(interaction.method, path, query)
         if match is None:
             methods = spec.index.methods_for(path)
             detail = (
@@ -237,31 +236,28 @@ class Validator:
         if interaction.status is not None:
             yield from _check_response(ctx, self)
 
+    def _parameter_plan(self, spec: Spec, op: Operation) -> "_ParameterPlan":
+        key = (spec.api_version, op.operation_id)
+        plan = self._param_checks.get(key)
+        if plan is None:
+            plan = self._param_checks.setdefault(key, _ParameterPlan.of(op))
+        return plan
+
     def _check_parameters(self, ctx: _Context) -> Iterator[Violation]:
-        key = (ctx.spec.api_version, ctx.operation.operation_id)
-        checks = self._param_checks.get(key)
-        if checks is None:
-            checks = self._param_checks.setdefault(
-                key, tuple((p, _compile_value_check(p.schema, p.collection_format)) for p in ctx.operation.parameters)
-            )
+        plan = self._parameter_plan(ctx.spec, ctx.operation)
         headers = ctx.interaction.request_headers
-        seen_query = set()
-        for param, value_check in checks:
+        for param, lookup, value_check in plan.checks:
             if param.location == "path":
-                value = ctx.path_params.get(param.name)
+                value = ctx.path_params.get(lookup)
             elif param.location == "query":
-                lowered = param.name.lower()
-                seen_query.add(lowered)
-                value = ctx.query.get(lowered)
-            elif param.location == "header":
-                value = headers.get(param.name)
+                value = ctx.query.get(lookup)
             else:
-                continue
-            location = f"request.{param.location}.{param.name}"
+                value = headers.get(lookup)
             if value is None:
                 if param.required:
-                    yield ctx.emit(REQUEST_PARAMETERS, ERROR, location, "", f"{param.spec_pointer}/required",
-                                   "present", None, f"required {param.location} parameter {param.name!r} is missing")
+                    yield ctx.emit(REQUEST_PARAMETERS, ERROR, f"request.{param.location}.{param.name}", "",
+                                   f"{param.spec_pointer}/required", "present", None,
+                                   f"required {param.location} parameter {param.name!r} is missing")
                 continue
             problem = value_check(value)
             if problem is not None:
@@ -269,13 +265,33 @@ class Validator:
                 drift = keyword in ("x-enum-open", "x-enum-case")
                 check = UNKNOWN_ENUM_VALUE if drift else REQUEST_PARAMETERS
                 pointer = f"{param.spec_pointer}/{'enum' if drift else keyword}"
-                yield ctx.emit(check, severity, location, "", pointer, expected, value,
+                yield ctx.emit(check, severity, f"request.{param.location}.{param.name}", "", pointer, expected, value,
                                f"{param.location} parameter {param.name!r}: {message}")
         for name in ctx.query:
-            if name not in seen_query and name not in ctx.operation.fixed_query:
+            if name not in plan.documented_query:
                 yield ctx.emit(UNDOCUMENTED_PROPERTY, WARNING, f"request.query.{name}", "",
                                f"{ctx.operation.spec_pointer}/parameters", "a documented query parameter", name,
                                f"query parameter {name!r} is not documented for {ctx.operation.operation_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class _ParameterPlan:
+    """An operation's parameters with their compiled value checks, built once per operation."""
+
+    checks: tuple[tuple[Parameter, str, Callable[[str], Any]], ...]
+    documented_query: frozenset[str]
+
+    @classmethod
+    def of(cls, op: Operation) -> "_ParameterPlan":
+        checks = tuple(
+            (p, p.name.lower() if p.location == "query" else p.name, _compile_value_check(p.schema, p.collection_format))
+            for p in op.parameters
+            if p.location in ("path", "query", "header")
+        )
+        documented = frozenset(p.name.lower() for p in op.parameters if p.location == "query") | frozenset(
+            name.lower() for name in op.fixed_query
+        )
+        return cls(checks, documented)
 
 
 def _violation(check, severity, operation_id, api_version, location, instance_pointer, schema_pointer,
