@@ -81,21 +81,34 @@ def _close(node: Any, flavor: str) -> None:
             _close(value, flavor)
 
 
-def _bound_integers(node: Any) -> None:
-    """jsonschema-rs applies formats to strings only; express int32/int64 as a range."""
+def _formats_as_keywords(node: Any) -> None:
+    """Rewrite formats for jsonschema-rs: int32/int64 as a range, text formats as an anchored pattern.
+
+    jsonschema-rs applies formats to strings only and would call back into Python
+    for custom ones; keywords keep the whole fast path inside Rust.
+    """
     if isinstance(node, list):
         for item in node:
-            _bound_integers(item)
+            _formats_as_keywords(item)
         return
     if not isinstance(node, dict):
         return
-    bounds = fmt.INTEGER_BOUNDS.get(node.get("format"))
+    name = node.get("format")
+    bounds = fmt.INTEGER_BOUNDS.get(name)
     if bounds and node.get("type") in ("integer", "number"):
         node["minimum"] = max(node.get("minimum", bounds[0]), bounds[0])
         node["maximum"] = min(node.get("maximum", bounds[1]), bounds[1])
-    for key, value in node.items():
+    pattern = fmt.PATTERNS.get(name)
+    if pattern is not None and node.get("type", "string") == "string":
+        node.pop("format")
+        anchored = {"pattern": f"^(?:{pattern})$"}
+        if "pattern" in node:
+            node.setdefault("allOf", []).append(anchored)
+        else:
+            node.update(anchored)
+    for key, value in list(node.items()):
         if isinstance(value, (dict, list)) and key not in ("enum", "default"):
-            _bound_integers(value)
+            _formats_as_keywords(value)
 
 
 def _pointer_index(definitions: Mapping[str, Any]) -> dict[int, str]:
@@ -137,8 +150,9 @@ class CompiledSpec:
 
     def is_valid(self, schema: Mapping[str, Any], document: Any, flavor: str) -> bool:
         """Fast path: True when `document` has nothing to report against `schema`."""
+        target = self._target(schema, flavor)  # may register an inline schema and reset the map
         fast = self._fast.get(flavor) or self._compile_fast(flavor)
-        return fast.get(self._target(schema, flavor)).is_valid(document)
+        return fast.get(target).is_valid(document)
 
     def explain(self, schema: Mapping[str, Any], document: Any, flavor: str) -> Iterator[BodyError]:
         """Slow path: every problem with `document`, classified."""
@@ -187,10 +201,14 @@ class CompiledSpec:
         with self._lock:
             strict = self._strict_for(flavor)
             rs_defs = copy.deepcopy(strict)
-            _bound_integers(rs_defs)
-            formats = {name: predicate for name, predicate in fmt.FORMATS.items() if name not in fmt.INTEGER_BOUNDS}
+            _formats_as_keywords(rs_defs)
+            # Integer formats on *text* (statistics counters, contentLength) stay formats: rare, so a
+            # Python callback is cheap there. Draft 4 is explicit: under newer drafts 1.0 is an integer.
             fast = jsonschema_rs.validator_map_for(
-                {"definitions": rs_defs}, formats=formats, validate_formats=True, ignore_unknown_formats=True
+                {"$schema": "http://json-schema.org/draft-04/schema#", "definitions": rs_defs},
+                formats={name: fmt.FORMATS[name] for name in fmt.INTEGER_BOUNDS},
+                validate_formats=True,
+                ignore_unknown_formats=True,
             )
             self._fast[flavor] = fast
             return fast

@@ -57,6 +57,10 @@ class Headers:
         """First value of header `name` (any case), or `default`."""
         return self._index.get(name.lower(), default)
 
+    def folded(self) -> Iterable[tuple[str, str]]:
+        """(lower-cased name, first value) for each distinct header: one pass, no copies."""
+        return self._index.items()
+
     def get_all(self, name: str) -> list[str]:
         lowered = name.lower()
         return [v for n, v in self.items if n.lower() == lowered]

@@ -44,14 +44,26 @@ class TrafficKind:
 BATCH = TrafficKind(True)
 
 
-def classify(host: str, path: str, api_version: str | None) -> TrafficKind:
-    """Is this request Batch data plane? Pure; host without port, raw path, api-version or None."""
+def classify_host(host: str) -> TrafficKind | None:
+    """The verdict the host alone gives (Batch or a known other service), or None when undecided."""
     host = host.lower()
     if _BATCH_HOST.search(host):
         return BATCH
     for pattern, name in _OTHER_HOSTS:
         if pattern.search(host):
             return TrafficKind(False, name)
+    return None
+
+
+def classify(host: str, path: str, api_version: str | None, *, host_kind: TrafficKind | None = None) -> TrafficKind:
+    """Is this request Batch data plane? Pure; host without port, raw path, api-version or None.
+
+    `host_kind` lets a caller pass a cached `classify_host(host)` result.
+    """
+    kind = host_kind if host_kind is not None else classify_host(host)
+    if kind is not None:
+        return kind
+    host = host.lower()
     if _TOKEN_PATH.search(path):
         return TrafficKind(False, "token endpoint")
     if _ARM_PATH.match(path):

@@ -20,7 +20,7 @@ from . import formats as fmt
 from .compiled import REQUEST, RESPONSE, CompiledSpec
 from .interaction import Headers, Interaction, Source
 from .spec import Operation, Parameter, Resolution, Spec, SpecLibrary
-from .traffic import classify
+from .traffic import classify, classify_host
 
 ERROR = "error"
 WARNING = "warning"
@@ -158,6 +158,8 @@ class Validator:
         self.api_version_override = api_version
         self._compiled: dict[str, CompiledSpec] = {}
         self._param_checks: dict[tuple[str, str], tuple] = {}
+        self._hosts: dict[str, Any] = {}  # host → classify_host verdict (bounded)
+        self._resolutions: dict[str | None, Resolution] = {}
 
     def compiled(self, spec: Spec) -> CompiledSpec:
         compiled = self._compiled.get(spec.api_version)
@@ -176,14 +178,24 @@ class Validator:
             return Outcome(interaction, violations=(v,))
         query = {name.lower(): value for name, value in query_pairs}
         requested = query.get("api-version")
-        kind = classify(parts.hostname or "", parts.path, requested)
+        host = parts.hostname or ""
+        host_kind = self._hosts.get(host, _UNSEEN)
+        if host_kind is _UNSEEN:
+            host_kind = classify_host(host)
+            if len(self._hosts) < 4096:
+                self._hosts[host] = host_kind
+        kind = classify(host, parts.path, requested, host_kind=host_kind)
         if not kind.batch:
             return Outcome(interaction, skipped=kind.reason)
-        resolution = (
-            Resolution(requested, self.api_version_override)
-            if self.api_version_override
-            else self.library.resolve(requested)
-        )
+        resolution = self._resolutions.get(requested)
+        if resolution is None:
+            resolution = (
+                Resolution(requested, self.api_version_override)
+                if self.api_version_override
+                else self.library.resolve(requested)
+            )
+            if len(self._resolutions) < 1024:
+                self._resolutions[requested] = resolution
         spec = self.library.get(resolution.used)
         match = spec.match(interaction.method, parts.path, query)
         violations = tuple(self._violations(interaction, spec, resolution, parts.path, query, match))
@@ -194,13 +206,13 @@ class Validator:
             violations=violations,
         )
 
-    def header_check(self, schema: Mapping[str, Any]):
-        """Compiled text check for a response header schema (cached by schema identity)."""
-        key = ("header", str(id(schema)))
-        check = self._param_checks.get(key)
-        if check is None:
-            check = self._param_checks.setdefault(key, (schema, _compile_value_check(schema, None)))
-        return check[1]
+    def header_checks(self, response) -> tuple:
+        """(name, compiled text check) for each documented header of `response`, built once."""
+        entry = self._param_checks.get(id(response))
+        if entry is None:
+            checks = tuple((name, _compile_value_check(schema, None)) for name, schema in response.headers.items())
+            entry = self._param_checks.setdefault(id(response), (response, checks))
+        return entry[1]
 
     def iter_violations(self, interaction: Interaction) -> Iterator[Violation]:
         yield from self.check(interaction).violations
@@ -244,54 +256,78 @@ class Validator:
         return plan
 
     def _check_parameters(self, ctx: _Context) -> Iterator[Violation]:
+        """Check the values present (few) against their documented parameter, then what is missing."""
         plan = self._parameter_plan(ctx.spec, ctx.operation)
-        headers = ctx.interaction.request_headers
-        for param, lookup, value_check in plan.checks:
-            if param.location == "path":
-                value = ctx.path_params.get(lookup)
-            elif param.location == "query":
-                value = ctx.query.get(lookup)
-            else:
-                value = headers.get(lookup)
-            if value is None:
-                if param.required:
-                    yield ctx.emit(REQUEST_PARAMETERS, ERROR, f"request.{param.location}.{param.name}", "",
-                                   f"{param.spec_pointer}/required", "present", None,
-                                   f"required {param.location} parameter {param.name!r} is missing")
+        for param, value_check in plan.path:
+            value = ctx.path_params.get(param.name)
+            if value is not None:
+                problem = value_check(value)
+                if problem is not None:
+                    yield _parameter_violation(ctx, param, value, problem)
+        for name, value in ctx.query.items():
+            entry = plan.query.get(name)
+            if entry is None:
+                if name not in plan.fixed_query:
+                    yield ctx.emit(UNDOCUMENTED_PROPERTY, WARNING, f"request.query.{name}", "",
+                                   f"{ctx.operation.spec_pointer}/parameters", "a documented query parameter", name,
+                                   f"query parameter {name!r} is not documented for {ctx.operation.operation_id}")
                 continue
-            problem = value_check(value)
+            problem = entry[1](value)
             if problem is not None:
-                keyword, expected, message, severity = problem
-                drift = keyword in ("x-enum-open", "x-enum-case")
-                check = UNKNOWN_ENUM_VALUE if drift else REQUEST_PARAMETERS
-                pointer = f"{param.spec_pointer}/{'enum' if drift else keyword}"
-                yield ctx.emit(check, severity, f"request.{param.location}.{param.name}", "", pointer, expected, value,
-                               f"{param.location} parameter {param.name!r}: {message}")
-        for name in ctx.query:
-            if name not in plan.documented_query:
-                yield ctx.emit(UNDOCUMENTED_PROPERTY, WARNING, f"request.query.{name}", "",
-                               f"{ctx.operation.spec_pointer}/parameters", "a documented query parameter", name,
-                               f"query parameter {name!r} is not documented for {ctx.operation.operation_id}")
+                yield _parameter_violation(ctx, entry[0], value, problem)
+        headers = ctx.interaction.request_headers
+        if plan.headers:
+            for name, value in headers.folded():
+                entry = plan.headers.get(name)
+                if entry is not None:
+                    problem = entry[1](value)
+                    if problem is not None:
+                        yield _parameter_violation(ctx, entry[0], value, problem)
+        for param in plan.required:
+            if param.location == "query":
+                present = param.name.lower() in ctx.query
+            elif param.location == "header":
+                present = param.name in headers
+            else:
+                present = param.name in ctx.path_params
+            if not present:
+                yield ctx.emit(REQUEST_PARAMETERS, ERROR, f"request.{param.location}.{param.name}", "",
+                               f"{param.spec_pointer}/required", "present", None,
+                               f"required {param.location} parameter {param.name!r} is missing")
+
+
+def _parameter_violation(ctx: _Context, param: Parameter, value: str, problem) -> Violation:
+    keyword, expected, message, severity = problem
+    drift = keyword in ("x-enum-open", "x-enum-case")
+    check = UNKNOWN_ENUM_VALUE if drift else REQUEST_PARAMETERS
+    pointer = f"{param.spec_pointer}/{'enum' if drift else keyword}"
+    return ctx.emit(check, severity, f"request.{param.location}.{param.name}", "", pointer, expected, value,
+                    f"{param.location} parameter {param.name!r}: {message}")
+
+
+_UNSEEN = object()
 
 
 @dataclass(frozen=True, slots=True)
 class _ParameterPlan:
-    """An operation's parameters with their compiled value checks, built once per operation."""
+    """An operation's parameters with compiled value checks, indexed by how values arrive."""
 
-    checks: tuple[tuple[Parameter, str, Callable[[str], Any]], ...]
-    documented_query: frozenset[str]
+    path: tuple[tuple[Parameter, Callable[[str], Any]], ...]
+    query: Mapping[str, tuple[Parameter, Callable[[str], Any]]]  # lower-cased name →
+    headers: Mapping[str, tuple[Parameter, Callable[[str], Any]]]  # lower-cased name →
+    required: tuple[Parameter, ...]
+    fixed_query: frozenset[str]
 
     @classmethod
     def of(cls, op: Operation) -> "_ParameterPlan":
-        checks = tuple(
-            (p, p.name.lower() if p.location == "query" else p.name, _compile_value_check(p.schema, p.collection_format))
-            for p in op.parameters
-            if p.location in ("path", "query", "header")
+        compiled = [(p, _compile_value_check(p.schema, p.collection_format)) for p in op.parameters]
+        return cls(
+            path=tuple(e for e in compiled if e[0].location == "path"),
+            query={e[0].name.lower(): e for e in compiled if e[0].location == "query"},
+            headers={e[0].name.lower(): e for e in compiled if e[0].location == "header"},
+            required=tuple(p for p, _ in compiled if p.required and p.location in ("path", "query", "header")),
+            fixed_query=frozenset(name.lower() for name in op.fixed_query),
         )
-        documented = frozenset(p.name.lower() for p in op.parameters if p.location == "query") | frozenset(
-            name.lower() for name in op.fixed_query
-        )
-        return cls(checks, documented)
 
 
 def _violation(check, severity, operation_id, api_version, location, instance_pointer, schema_pointer,
@@ -336,7 +372,13 @@ def _check_request_body(ctx: _Context) -> Iterator[Violation]:
 def _body_findings(ctx: _Context, schema, document, flavor, check, location) -> Iterator[Violation]:
     if ctx.compiled.is_valid(schema, document, flavor):
         return
-    for item in ctx.compiled.explain(schema, document, flavor):
+    try:
+        explained = list(ctx.compiled.explain(schema, document, flavor))
+    except RecursionError:
+        yield ctx.emit(check, ERROR, location, "", schema.get("$ref", "").lstrip("#"), "a document of sane depth",
+                       "nested too deeply", "the body is nested too deeply to explain; the fast check rejected it")
+        return
+    for item in explained:
         if item.kind == "undocumented_property":
             name, severity = UNDOCUMENTED_PROPERTY, WARNING
         elif item.kind == "unknown_enum_value":
@@ -392,11 +434,11 @@ def _check_response(ctx: _Context, validator: Validator) -> Iterator[Violation]:
 
 def _check_response_headers(ctx: _Context, response, validator: Validator) -> Iterator[Violation]:
     headers: Headers = ctx.interaction.response_headers
-    for name, schema in response.headers.items():
+    for name, value_check in validator.header_checks(response):
         value = headers.get(name)
         if value is None:
             continue
-        problem = validator.header_check(schema)(value)
+        problem = value_check(value)
         if problem is not None:
             keyword, expected, message, severity = problem
             yield ctx.emit(RESPONSE_HEADERS_CONFORMANCE, severity, f"response.headers.{name}", "",
@@ -569,6 +611,8 @@ def _media_type_in(content_type: str, allowed: Iterable[str]) -> bool:
 def _parse_json(raw: bytes) -> tuple[Any, str | None]:
     try:
         return json.loads(raw), None
+    except RecursionError:
+        return None, "nested too deeply"
     except (ValueError, UnicodeDecodeError) as exc:
         return None, str(exc).splitlines()[0][:200]
 
