@@ -57,6 +57,10 @@ class Headers:
         """First value of header `name` (any case), or `default`."""
         return self._index.get(name.lower(), default)
 
+    def lookup(self, folded_name: str) -> str | None:
+        """Like `get` for a name already lower-cased (saves the fold on hot paths)."""
+        return self._index.get(folded_name)
+
     def folded(self) -> Iterable[tuple[str, str]]:
         """(lower-cased name, first value) for each distinct header: one pass, no copies."""
         return self._index.items()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import orjson
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import unquote_plus, urlsplit
@@ -137,17 +139,26 @@ class Outcome:
         return sum(1 for v in self.violations if v.severity == WARNING)
 
 
-@dataclass(frozen=True, slots=True)
 class _Context:
-    """What every check sees: the interaction, its parsed URL and the matched operation."""
+    """What every check sees: the interaction, the matched operation and its parsed URL.
 
-    interaction: Interaction
-    spec: Spec
-    compiled: CompiledSpec
-    operation: Operation
-    path_params: Mapping[str, str]
-    query: Mapping[str, str]  # lower-cased names → raw values
-    emit: Callable[..., Violation]
+    A plain slotted class, not a frozen dataclass: one is built per interaction on the
+    hot path and never leaves this module.
+    """
+
+    __slots__ = ("interaction", "spec", "compiled", "operation", "path_params", "query")
+
+    def __init__(self, interaction, spec, compiled, operation, path_params, query) -> None:
+        self.interaction = interaction
+        self.spec = spec
+        self.compiled = compiled
+        self.operation = operation
+        self.path_params = path_params
+        self.query = query  # lower-cased names → raw values
+
+    def emit(self, check, severity, location, instance_pointer, schema_pointer, expected, actual, message) -> Violation:
+        return Violation(check, severity, self.operation.operation_id, self.spec.api_version, location,
+                         instance_pointer, schema_pointer, expected, actual, message, self.interaction.source)
 
 
 class Validator:
@@ -158,7 +169,7 @@ class Validator:
         self.api_version_override = api_version
         self._compiled: dict[str, CompiledSpec] = {}
         self._param_checks: dict[tuple[str, str], tuple] = {}
-        self._hosts: dict[str, Any] = {}  # host → classify_host verdict (bounded)
+        self._hosts: dict[str, tuple] = {}  # netloc → (host, classify_host verdict), bounded
         self._resolutions: dict[str | None, Resolution] = {}
 
     def compiled(self, spec: Spec) -> CompiledSpec:
@@ -178,12 +189,13 @@ class Validator:
             return Outcome(interaction, violations=(v,))
         query = {name.lower(): value for name, value in query_pairs}
         requested = query.get("api-version")
-        host = parts.hostname or ""
-        host_kind = self._hosts.get(host, _UNSEEN)
-        if host_kind is _UNSEEN:
-            host_kind = classify_host(host)
+        cached = self._hosts.get(parts.netloc)
+        if cached is None:
+            host = parts.hostname or ""
+            cached = (host, classify_host(host))
             if len(self._hosts) < 4096:
-                self._hosts[host] = host_kind
+                self._hosts[parts.netloc] = cached
+        host, host_kind = cached
         kind = classify(host, parts.path, requested, host_kind=host_kind)
         if not kind.batch:
             return Outcome(interaction, skipped=kind.reason)
@@ -210,7 +222,9 @@ class Validator:
         """(name, compiled text check) for each documented header of `response`, built once."""
         entry = self._param_checks.get(id(response))
         if entry is None:
-            checks = tuple((name, _compile_value_check(schema, None)) for name, schema in response.headers.items())
+            checks = tuple(
+                (name, name.lower(), _compile_value_check(schema, None)) for name, schema in response.headers.items()
+            )
             entry = self._param_checks.setdefault(id(response), (response, checks))
         return entry[1]
 
@@ -236,13 +250,7 @@ class Validator:
             yield _violation(UNKNOWN_OPERATION, ERROR, None, version, "request", "", "/paths",
                              "a documented method and path", f"{interaction.method} {path}", detail, source)
             return
-        op = match.operation
-
-        def emit(check, severity, location, instance_pointer, schema_pointer, expected, actual, message):
-            return _violation(check, severity, op.operation_id, version, location, instance_pointer,
-                              schema_pointer, expected, actual, message, source)
-
-        ctx = _Context(interaction, spec, self.compiled(spec), op, match.path_params, query, emit)
+        ctx = _Context(interaction, spec, self.compiled(spec), match.operation, match.path_params, query)
         yield from self._check_parameters(ctx)
         yield from _check_request_body(ctx)
         if interaction.status is not None:
@@ -434,8 +442,8 @@ def _check_response(ctx: _Context, validator: Validator) -> Iterator[Violation]:
 
 def _check_response_headers(ctx: _Context, response, validator: Validator) -> Iterator[Violation]:
     headers: Headers = ctx.interaction.response_headers
-    for name, value_check in validator.header_checks(response):
-        value = headers.get(name)
+    for name, folded, value_check in validator.header_checks(response):
+        value = headers.lookup(folded)
         if value is None:
             continue
         problem = value_check(value)
@@ -604,11 +612,17 @@ def _parse_query(query: str) -> list[tuple[str, str]]:
 
 
 def _media_type_in(content_type: str, allowed: Iterable[str]) -> bool:
+    if content_type.startswith("application/json") and content_type[16:17] in ("", ";", " "):
+        return any(a.startswith("application/json") for a in allowed)
     media = content_type.split(";", 1)[0].strip().lower()
     return any(media == a.split(";", 1)[0].strip().lower() for a in allowed)
 
 
 def _parse_json(raw: bytes) -> tuple[Any, str | None]:
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError:
+        pass  # json.loads accepts what orjson refuses (huge integers) and words the error
     try:
         return json.loads(raw), None
     except RecursionError:
