@@ -155,7 +155,11 @@ class _Bucket:
         op = self._ops[i]
         if op.fixed_query and not _fixed_query_present(op.fixed_query, query):
             return self._match_slow(path, query)
-        return Match(op, {param: unquote(m.group(group)) for group, param in self._alternatives[i]})
+        params = {}
+        for group, param in self._alternatives[i]:
+            value = m.group(group)
+            params[param] = unquote(value) if "%" in value else value
+        return Match(op, params)
 
     def match_all(self, path: str) -> list[Match]:
         found = []

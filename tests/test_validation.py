@@ -239,3 +239,13 @@ def test_odata_annotation_is_not_reported_beside_real_drift(validator):
     item = interaction(version="2022-01-01.15.0", status=200,
                        response={"odata.metadata": "x", "id": "job1", "bogus": 1})
     assert findings(validator, item) == [("undocumented_property", WARNING, "response.body", "/bogus", "properties")]
+
+
+def test_integers_beyond_64_bits_are_explained_as_integers(validator):
+    """Regression (found by the mutation property): the fast parser reads 2**64 as a float;
+    the explanation must still see the integer and report the int64 format, not a type error."""
+    job = {**JOB, "stats": None}
+    job.pop("stats")
+    body = json.dumps({**job, "priority": 2**64}).encode()
+    got = findings(validator, interaction(status=200, response=body))
+    assert got == [("response_schema_conformance", ERROR, "response.body", "/priority", "format")]
