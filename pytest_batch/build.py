@@ -35,9 +35,25 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # Keywords carried over unchanged (values may still be normalised recursively).
 _SCALAR_KEYWORDS = frozenset(
     {
-        "type", "format", "enum", "default", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems",
-        "uniqueItems", "multipleOf", "minProperties", "maxProperties", "required", "readOnly",
+        "type",
+        "format",
+        "enum",
+        "default",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "multipleOf",
+        "minProperties",
+        "maxProperties",
+        "required",
+        "readOnly",
     }
 )
 _PARAMETER_SCHEMA_KEYWORDS = _SCALAR_KEYWORDS - {"required", "readOnly"} | {"items"}
@@ -99,14 +115,18 @@ def build_directory(specs: str | os.PathLike, out: str | os.PathLike) -> list[Pa
     specs_dir, out_dir = Path(specs), Path(out)
     spec_files = sorted(specs_dir.glob("*/BatchService.json"))
     if not spec_files:
-        raise SpecError(str(specs_dir), "no <version>/BatchService.json files found", hint="point --specs at specs/batch")
+        raise SpecError(
+            str(specs_dir), "no <version>/BatchService.json files found", hint="point --specs at specs/batch"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for spec_file in spec_files:
         try:
             swagger = json.loads(spec_file.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SpecError(str(spec_file), f"cannot read spec: {exc}", hint="restore the file from the upstream spec") from None
+            raise SpecError(
+                str(spec_file), f"cannot read spec: {exc}", hint="restore the file from the upstream spec"
+            ) from None
         bundle = build_bundle(swagger, source=str(spec_file))
         target = out_dir / f"{bundle['api_version']}.json"
         tmp = target.with_suffix(".json.tmp")
@@ -132,7 +152,10 @@ def _operation(
 ) -> dict[str, Any]:
     host_names = {p["name"] for p in host["parameters"]}
     merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-    for base, params in ((f"{pointer.rsplit('/', 1)[0]}/parameters", shared), (f"{pointer}/parameters", op.get("parameters") or [])):
+    for base, params in (
+        (f"{pointer.rsplit('/', 1)[0]}/parameters", shared),
+        (f"{pointer}/parameters", op.get("parameters") or []),
+    ):
         for i, raw in enumerate(params):
             param, param_pointer = _resolve_parameter(swagger, raw, f"{base}/{i}")
             if param.get("name") in host_names and param.get("in") == "path":
@@ -307,7 +330,9 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _flatten_all_of(node: dict[str, Any], definitions_in: dict[str, Any], seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+def _flatten_all_of(
+    node: dict[str, Any], definitions_in: dict[str, Any], seen: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Merge `allOf` parts (referenced definitions included) into one object schema."""
     merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
     properties: dict[str, Any] = {}

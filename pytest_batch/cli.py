@@ -45,15 +45,26 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette / recording files or folders")
     check.add_argument("--api-version", help="validate every request against this api-version instead of its own")
     check.add_argument("--format", choices=("text", "json"), default="text", help="summary format (default: text)")
-    check.add_argument("--fail-on", choices=("error", "warning"), default="error",
-                       help="lowest severity that makes the exit code 1 (default: error)")
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning"),
+        default="error",
+        help="lowest severity that makes the exit code 1 (default: error)",
+    )
     check.add_argument("--limit", type=int, default=20, help="distinct findings to list in text output (default: 20)")
     progress = check.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
-                          help="always show a progress line on stderr")
-    progress.add_argument("--no-progress", dest="progress", action="store_false",
-                          help="never show a progress line (default: only on a terminal)")
-    check.add_argument("--schemas", metavar="DIR", help="schema bundle folder (default: the bundles shipped with pytest-batch)")
+    progress.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="always show a progress line on stderr"
+    )
+    progress.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="never show a progress line (default: only on a terminal)",
+    )
+    check.add_argument(
+        "--schemas", metavar="DIR", help="schema bundle folder (default: the bundles shipped with pytest-batch)"
+    )
     check.set_defaults(handler=_check)
 
     schemas = commands.add_parser("schemas", help="schema bundle tools")
@@ -66,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .readers import iter_recording_files, read_recording
+    from .readers import read_recording
     from .spec import SpecLibrary
     from .summary import CheckSummary
     from .validation import Validator
@@ -88,7 +99,9 @@ def _check(args: argparse.Namespace) -> int:
             try:
                 outcome = validator.check(item)
             except BatchContractError as exc:
-                summary.add_unusable(RecordingError(str(path), str(exc), index=item.source.index if item.source else None))
+                summary.add_unusable(
+                    RecordingError(str(path), str(exc), index=item.source.index if item.source else None)
+                )
                 continue
             summary.add(outcome)
             if progress is not None:

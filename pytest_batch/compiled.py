@@ -257,16 +257,24 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
         folded = {str(v).lower(): v for v in error.validator_value}
         if error.instance.lower() in folded:
             yield BodyError(
-                "unknown_enum_value", instance_pointer, f"{node_pointer}/enum", "enum",
-                folded[error.instance.lower()], error.instance,
+                "unknown_enum_value",
+                instance_pointer,
+                f"{node_pointer}/enum",
+                "enum",
+                folded[error.instance.lower()],
+                error.instance,
                 f"{error.instance!r} differs only in case from the documented value "
                 f"{folded[error.instance.lower()]!r} (the service compares enum values case-insensitively)",
             )
             return
         if schema.get("x-enum-open"):
             yield BodyError(
-                "unknown_enum_value", instance_pointer, f"{node_pointer}/enum", "enum",
-                error.validator_value, error.instance,
+                "unknown_enum_value",
+                instance_pointer,
+                f"{node_pointer}/enum",
+                "enum",
+                error.validator_value,
+                error.instance,
                 f"{error.instance!r} is not one of the documented values {error.validator_value!r} (the enum is open)",
             )
             return
@@ -274,8 +282,12 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
         name = instance_pointer.rsplit("/", 1)[-1]
         parent = node_pointer.rsplit("/properties/", 1)[0] if "/properties/" in node_pointer else node_pointer
         yield BodyError(
-            "read_only", instance_pointer, f"{parent}/properties/{name}/readOnly", "readOnly",
-            "absent (read-only)", error.instance,
+            "read_only",
+            instance_pointer,
+            f"{parent}/properties/{name}/readOnly",
+            "readOnly",
+            "absent (read-only)",
+            error.instance,
             f"read-only property {name!r} must not be sent in a request",
         )
         return
@@ -284,6 +296,4 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
     if keyword == "format":
         expected = fmt.EXPECTED.get(str(error.validator_value), error.validator_value)
         message = f"{error.instance!r} is not {expected}"
-    yield BodyError(
-        "error", instance_pointer, f"{node_pointer}/{keyword}", keyword, expected, error.instance, message
-    )
+    yield BodyError("error", instance_pointer, f"{node_pointer}/{keyword}", keyword, expected, error.instance, message)

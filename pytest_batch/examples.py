@@ -46,7 +46,9 @@ def example_refs(spec_file: str | os.PathLike) -> list[ExampleRef]:
                 for title, link in sorted((op.get("x-ms-examples") or {}).items()):
                     target = link.get("$ref") if isinstance(link, dict) else None
                     if isinstance(target, str):
-                        refs.append(ExampleRef(version, op["operationId"], title, (spec_file.parent / target).resolve()))
+                        refs.append(
+                            ExampleRef(version, op["operationId"], title, (spec_file.parent / target).resolve())
+                        )
     return sorted(refs, key=lambda r: (r.operation_id, r.title, str(r.path)))
 
 
@@ -56,9 +58,13 @@ def load_example(path: str | os.PathLike) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise RecordingError(str(path), "example file is missing", hint="restore it or drop the x-ms-examples link") from None
+        raise RecordingError(
+            str(path), "example file is missing", hint="restore it or drop the x-ms-examples link"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordingError(str(path), f"example is not valid JSON: {exc}", hint="fix the JSON (a trailing comma?)") from None
+        raise RecordingError(
+            str(path), f"example is not valid JSON: {exc}", hint="fix the JSON (a trailing comma?)"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
         raise RecordingError(str(path), "example has no 'parameters' object", hint="follow the x-ms-examples format")
     return data
@@ -82,7 +88,11 @@ def example_interactions(operation: Operation, example: dict[str, Any], *, file:
             headers.append((p.name, _text(value)))
     for name, value in operation.fixed_query.items():
         query.append((name, value))
-    url = _EXAMPLE_HOST + path + ("?" + "&".join(f"{quote(k, safe='$')}={quote(v, safe=',:')}" for k, v in query) if query else "")
+    url = (
+        _EXAMPLE_HOST
+        + path
+        + ("?" + "&".join(f"{quote(k, safe='$')}={quote(v, safe=',:')}" for k, v in query) if query else "")
+    )
     body = b""
     if operation.body is not None and operation.body.name in params:
         body = json.dumps(params[operation.body.name]).encode()
@@ -121,8 +131,9 @@ def corpus(spec_file: str | os.PathLike, spec: Spec) -> Iterator[Interaction | R
     for ref in example_refs(spec_file):
         operation = spec.operations.get(ref.operation_id)
         if operation is None:
-            yield RecordingError(str(ref.path), f"operation {ref.operation_id} is not in the bundle",
-                                 hint="rebuild the schema bundles")
+            yield RecordingError(
+                str(ref.path), f"operation {ref.operation_id} is not in the bundle", hint="rebuild the schema bundles"
+            )
             continue
         try:
             example = load_example(ref.path)

@@ -69,21 +69,23 @@ def _construct_iter(loader: yaml.SafeLoader, node: yaml.Node) -> object:
 
 
 _SAFE = yaml.SafeLoader
-_CONSTRUCTORS = MappingProxyType({
-    **_SAFE.yaml_constructors,
-    # Python 2 era vcrpy wrote these for plain values; `bytes` is base64 like `!!binary`.
-    _PY + "str": _SAFE.construct_yaml_str,
-    _PY + "unicode": _SAFE.construct_yaml_str,
-    _PY + "bytes": _SAFE.construct_yaml_binary,
-    _PY + "int": _SAFE.construct_yaml_int,
-    _PY + "long": _SAFE.construct_yaml_int,
-    _PY + "float": _SAFE.construct_yaml_float,
-    _PY + "bool": _SAFE.construct_yaml_bool,
-    _PY + "none": _SAFE.construct_yaml_null,
-    _PY + "tuple": _construct_tuple,
-    _PY + "object/new:_io.BytesIO": _construct_bytesio,
-    _PY + "object/apply:builtins.iter": _construct_iter,
-})
+_CONSTRUCTORS = MappingProxyType(
+    {
+        **_SAFE.yaml_constructors,
+        # Python 2 era vcrpy wrote these for plain values; `bytes` is base64 like `!!binary`.
+        _PY + "str": _SAFE.construct_yaml_str,
+        _PY + "unicode": _SAFE.construct_yaml_str,
+        _PY + "bytes": _SAFE.construct_yaml_binary,
+        _PY + "int": _SAFE.construct_yaml_int,
+        _PY + "long": _SAFE.construct_yaml_int,
+        _PY + "float": _SAFE.construct_yaml_float,
+        _PY + "bool": _SAFE.construct_yaml_bool,
+        _PY + "none": _SAFE.construct_yaml_null,
+        _PY + "tuple": _construct_tuple,
+        _PY + "object/new:_io.BytesIO": _construct_bytesio,
+        _PY + "object/apply:builtins.iter": _construct_iter,
+    }
+)
 
 
 class _CassetteLoader(_YAML_BASE):  # type: ignore[misc, valid-type]
@@ -336,8 +338,7 @@ def read_recording(path: str | os.PathLike) -> Iterator[Interaction | RecordingE
 
 
 _SHAPE_HINT = (
-    "pass a vcrpy cassette ({interactions: [...]}) or a test-proxy recording "
-    '({"Entries": [...]}), or re-record it'
+    'pass a vcrpy cassette ({interactions: [...]}) or a test-proxy recording ({"Entries": [...]}), or re-record it'
 )
 
 
@@ -580,11 +581,7 @@ def _is_text_type(content_type: str | None) -> bool:
         return False
     lowered = content_type.lower()
     media = lowered.split(";", 1)[0].strip()
-    return (
-        media.startswith("text/")
-        or media.endswith(("json", "xml", "-urlencoded"))
-        or "charset=" in lowered
-    )
+    return media.startswith("text/") or media.endswith(("json", "xml", "-urlencoded")) or "charset=" in lowered
 
 
 # --------------------------------------------------------------------------- shared pieces

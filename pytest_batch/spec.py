@@ -133,42 +133,39 @@ class OperationIndex:
 class _Bucket:
     """Operations sharing method + first segment, compiled into one alternation."""
 
-    __slots__ = ("_regex", "_ops", "_alternatives")
+    __slots__ = ("_regex", "_ops", "_alternatives", "_singles")
 
     def __init__(self, ops: list[Operation], *, greedy: bool) -> None:
-        alternatives, groups = [], []
+        alternatives, groups, singles = [], [], []
         for i, op in enumerate(ops):
             pattern, names = _template_pattern(op.path, greedy=greedy, prefix=f"o{i}_")
             alternatives.append(f"(?P<o{i}>{pattern})")
             groups.append(tuple(names))
+            singles.append(re.compile(pattern + "/?", re.IGNORECASE))
         self._ops = tuple(ops)
         self._alternatives = tuple(groups)
-        self._regex = re.compile("|".join(alternatives) + "/?", re.IGNORECASE) if len(ops) == 1 else re.compile(
-            "(?:" + "|".join(alternatives) + ")/?", re.IGNORECASE
-        )
+        self._singles = tuple(singles)  # one regex per template, for the rare all-matches questions
+        self._regex = re.compile("(?:" + "|".join(alternatives) + ")/?", re.IGNORECASE)
 
     def match(self, path: str, query: Mapping[str, str] | None) -> Match | None:
         m = self._regex.fullmatch(path)
         if m is None:
             return None
         i = int(m.lastgroup[1:])
-        op = self._ops[i]
-        if op.fixed_query and not _fixed_query_present(op.fixed_query, query):
+        if self._ops[i].fixed_query and not _fixed_query_present(self._ops[i].fixed_query, query):
             return self._match_slow(path, query)
+        return self._match_of(i, m)
+
+    def match_all(self, path: str) -> list[Match]:
+        """Every template of the bucket that matches `path` (alternation stops at the first)."""
+        return [self._match_of(i, m) for i, single in enumerate(self._singles) if (m := single.fullmatch(path))]
+
+    def _match_of(self, i: int, m: re.Match[str]) -> Match:
         params = {}
         for group, param in self._alternatives[i]:
             value = m.group(group)
             params[param] = unquote(value) if "%" in value else value
-        return Match(op, params)
-
-    def match_all(self, path: str) -> list[Match]:
-        found = []
-        for i, op in enumerate(self._ops):
-            pattern, names = _template_pattern(op.path, greedy=False, prefix="p_")
-            m = re.fullmatch(pattern + "/?", path, re.IGNORECASE)
-            if m:
-                found.append(Match(op, {param: unquote(m.group(group)) for group, param in names}))
-        return found
+        return Match(self._ops[i], params)
 
     def _match_slow(self, path: str, query: Mapping[str, str] | None) -> Match | None:
         for found in self.match_all(path):
@@ -227,15 +224,18 @@ def spec_from_bundle(bundle: dict[str, Any], *, source: str = "<bundle>") -> Spe
     """Turn a parsed bundle into a frozen Spec (no I/O)."""
     try:
         api_version = bundle["api_version"]
-        operations = {
-            op_id: _operation(api_version, raw) for op_id, raw in bundle["operations"].items()
-        }
+        operations = {op_id: _operation(api_version, raw) for op_id, raw in bundle["operations"].items()}
         definitions = bundle["definitions"]
     except (KeyError, TypeError) as exc:
-        raise SpecError(source, f"not a pytest-batch schema bundle ({exc!r} missing or wrong)",
-                        hint="rebuild it with `pytest-batch schemas build`") from None
+        raise SpecError(
+            source,
+            f"not a pytest-batch schema bundle ({exc!r} missing or wrong)",
+            hint="rebuild it with `pytest-batch schemas build`",
+        ) from None
     frozen_ops = MappingProxyType(operations)
-    return Spec(api_version, frozen_ops, MappingProxyType(definitions), OperationIndex(frozen_ops), MappingProxyType(bundle))
+    return Spec(
+        api_version, frozen_ops, MappingProxyType(definitions), OperationIndex(frozen_ops), MappingProxyType(bundle)
+    )
 
 
 def _operation(api_version: str, raw: dict[str, Any]) -> Operation:
@@ -255,7 +255,13 @@ def _operation(api_version: str, raw: dict[str, Any]) -> Operation:
         produces=tuple(raw["produces"]),
         responses=MappingProxyType(
             {
-                code: Response(code, r.get("schema"), MappingProxyType(r.get("headers") or {}), r["spec_pointer"], bool(r.get("file")))
+                code: Response(
+                    code,
+                    r.get("schema"),
+                    MappingProxyType(r.get("headers") or {}),
+                    r["spec_pointer"],
+                    bool(r.get("file")),
+                )
                 for code, r in raw["responses"].items()
             }
         ),
@@ -301,8 +307,11 @@ class SpecLibrary:
         except OSError:
             names = []
         if not names:
-            raise SpecError(str(self.directory), "no schema bundles found",
-                            hint="run `pytest-batch schemas build --specs DIR --out schemas/` or reinstall pytest-batch")
+            raise SpecError(
+                str(self.directory),
+                "no schema bundles found",
+                hint="run `pytest-batch schemas build --specs DIR --out schemas/` or reinstall pytest-batch",
+            )
         self.versions: tuple[str, ...] = tuple(sorted(names, key=version_sort_key))
 
     def get(self, api_version: str) -> Spec:
@@ -318,7 +327,9 @@ class SpecLibrary:
                 try:
                     bundle = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError) as exc:
-                    raise SpecError(str(path), f"cannot read bundle: {exc}", hint="rebuild or reinstall the bundles") from None
+                    raise SpecError(
+                        str(path), f"cannot read bundle: {exc}", hint="rebuild or reinstall the bundles"
+                    ) from None
                 spec = spec_from_bundle(bundle, source=str(path))
                 self._specs[api_version] = spec
         return spec
@@ -334,4 +345,6 @@ class SpecLibrary:
         older = [v for v in self.versions if version_sort_key(v) <= key]
         used = older[-1] if older else self.versions[0]
         relation = "closest older known version" if older else "oldest known version"
-        return Resolution(api_version, used, f"unknown api-version {api_version!r}; validated against {used}, the {relation}")
+        return Resolution(
+            api_version, used, f"unknown api-version {api_version!r}; validated against {used}, the {relation}"
+        )

@@ -145,7 +145,11 @@ class CheckSummary:
             for finding in ordered[:limit]:
                 lines.append(f"  {finding.count:>6}x {finding.first.describe()}")
         errors, warnings = self.failing.get(ERROR, 0), self.failing.get(WARNING, 0)
-        verdict = "conformant" if not errors and not warnings else f"{errors} interaction(s) with errors, {warnings} with warnings"
+        verdict = (
+            "conformant"
+            if not errors and not warnings
+            else f"{errors} interaction(s) with errors, {warnings} with warnings"
+        )
         lines.append(f"result: {verdict}")
         return "\n".join(lines) + "\n"
 

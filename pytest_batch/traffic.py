@@ -12,23 +12,53 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BATCH_HOST = re.compile(r"(?:^|\.)batch\.(?:azure\.com|chinacloudapi\.cn|usgovcloudapi\.net|cloudapi\.de|core\.windows\.net)$")
+_BATCH_HOST = re.compile(
+    r"(?:^|\.)batch\.(?:azure\.com|chinacloudapi\.cn|usgovcloudapi\.net|cloudapi\.de|core\.windows\.net)$"
+)
 _OTHER_HOSTS = (
-    (re.compile(r"\.blob\.(?:core\.windows\.net|core\.chinacloudapi\.cn|core\.usgovcloudapi\.net|storage\.azure\.net)$"), "Azure Storage (blob)"),
-    (re.compile(r"\.(?:queue|table|file|dfs)\.core\.(?:windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$"), "Azure Storage"),
-    (re.compile(r"^management\.(?:azure\.com|core\.windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$"), "Azure Resource Manager"),
-    (re.compile(r"^(?:login\.microsoftonline\.com|login\.windows\.net|login\.chinacloudapi\.cn|login\.microsoftonline\.us|sts\.windows\.net)$"), "Microsoft Entra token endpoint"),
+    (
+        re.compile(
+            r"\.blob\.(?:core\.windows\.net|core\.chinacloudapi\.cn|core\.usgovcloudapi\.net|storage\.azure\.net)$"
+        ),
+        "Azure Storage (blob)",
+    ),
+    (
+        re.compile(r"\.(?:queue|table|file|dfs)\.core\.(?:windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$"),
+        "Azure Storage",
+    ),
+    (
+        re.compile(r"^management\.(?:azure\.com|core\.windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$"),
+        "Azure Resource Manager",
+    ),
+    (
+        re.compile(
+            r"^(?:login\.microsoftonline\.com|login\.windows\.net|login\.chinacloudapi\.cn|login\.microsoftonline\.us|sts\.windows\.net)$"
+        ),
+        "Microsoft Entra token endpoint",
+    ),
     (re.compile(r"^169\.254\.169\.254$"), "Azure Instance Metadata Service"),
     (re.compile(r"\.vault\.azure\.net$"), "Azure Key Vault"),
     (re.compile(r"\.azurecr\.io$"), "Azure Container Registry"),
 )
-_TOKEN_PATH = re.compile(r"/oauth2(?:/v2\.0)?/(?:token|authorize|devicecode)|/metadata/identity/oauth2/token|/\.well-known/openid-configuration", re.I)
+_TOKEN_PATH = re.compile(
+    r"/oauth2(?:/v2\.0)?/(?:token|authorize|devicecode)|/metadata/identity/oauth2/token|/\.well-known/openid-configuration",
+    re.I,
+)
 _ARM_PATH = re.compile(r"^/subscriptions/[^/]+", re.I)
 _BATCH_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}\.\d+\.\d+$|^20(?:2[5-9]|[3-9]\d)-\d{2}-\d{2}$")
 _BATCH_FIRST_SEGMENTS = frozenset(
     {
-        "jobs", "jobschedules", "pools", "applications", "certificates", "nodecounts", "poolusagemetrics",
-        "supportedimages", "nodeagentskus", "lifetimejobstats", "lifetimepoolstats",
+        "jobs",
+        "jobschedules",
+        "pools",
+        "applications",
+        "certificates",
+        "nodecounts",
+        "poolusagemetrics",
+        "supportedimages",
+        "nodeagentskus",
+        "lifetimejobstats",
+        "lifetimepoolstats",
     }
 )
 

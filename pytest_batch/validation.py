@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-
-import orjson
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import unquote_plus, urlsplit
+
+import orjson
 
 from . import formats as fmt
 from .compiled import REQUEST, RESPONSE, CompiledSpec
@@ -157,8 +157,19 @@ class _Context:
         self.query = query  # lower-cased names → raw values
 
     def emit(self, check, severity, location, instance_pointer, schema_pointer, expected, actual, message) -> Violation:
-        return Violation(check, severity, self.operation.operation_id, self.spec.api_version, location,
-                         instance_pointer, schema_pointer, expected, actual, message, self.interaction.source)
+        return Violation(
+            check,
+            severity,
+            self.operation.operation_id,
+            self.spec.api_version,
+            location,
+            instance_pointer,
+            schema_pointer,
+            expected,
+            actual,
+            message,
+            self.interaction.source,
+        )
 
 
 class Validator:
@@ -168,7 +179,8 @@ class Validator:
         self.library = library if library is not None else SpecLibrary()
         self.api_version_override = api_version
         self._compiled: dict[str, CompiledSpec] = {}
-        self._param_checks: dict[tuple[str, str], tuple] = {}
+        self._param_checks: dict[tuple[str, str], _ParameterPlan] = {}
+        self._header_checks: dict[int, tuple] = {}
         self._hosts: dict[str, tuple] = {}  # netloc → (host, classify_host verdict), bounded
         self._resolutions: dict[str | None, Resolution] = {}
 
@@ -218,12 +230,13 @@ class Validator:
 
     def header_checks(self, response) -> tuple:
         """(name, compiled text check) for each documented header of `response`, built once."""
-        entry = self._param_checks.get(id(response))
+        entry = self._header_checks.get(id(response))
         if entry is None:
             checks = tuple(
                 (name, name.lower(), _compile_value_check(schema, None)) for name, schema in response.headers.items()
             )
-            entry = self._param_checks.setdefault(id(response), (response, checks))
+            # the response itself is kept in the entry so that its id cannot be reused
+            entry = self._header_checks.setdefault(id(response), (response, checks))
         return entry[1]
 
     def iter_violations(self, interaction: Interaction) -> Iterator[Violation]:
@@ -235,9 +248,21 @@ class Validator:
         source = interaction.source
         version = spec.api_version
         if resolution.note and resolution.requested:
-            out.append(_violation(UNKNOWN_API_VERSION, WARNING, None, version, "request.query.api-version", "",
-                             "/info/version", list(self.library.versions[-3:]), resolution.requested,
-                             resolution.note, source))
+            out.append(
+                _violation(
+                    UNKNOWN_API_VERSION,
+                    WARNING,
+                    None,
+                    version,
+                    "request.query.api-version",
+                    "",
+                    "/info/version",
+                    list(self.library.versions[-3:]),
+                    resolution.requested,
+                    resolution.note,
+                    source,
+                )
+            )
         if match is None:
             methods = spec.index.methods_for(path)
             detail = (
@@ -245,8 +270,21 @@ class Validator:
                 if methods
                 else f"no operation of api-version {version} has the path {path!r}"
             )
-            out.append(_violation(UNKNOWN_OPERATION, ERROR, None, version, "request", "", "/paths",
-                             "a documented method and path", f"{interaction.method} {path}", detail, source))
+            out.append(
+                _violation(
+                    UNKNOWN_OPERATION,
+                    ERROR,
+                    None,
+                    version,
+                    "request",
+                    "",
+                    "/paths",
+                    "a documented method and path",
+                    f"{interaction.method} {path}",
+                    detail,
+                    source,
+                )
+            )
             return
         ctx = _Context(interaction, spec, self.compiled(spec), match.operation, match.path_params, query)
         self._check_parameters(ctx, out)
@@ -274,9 +312,18 @@ class Validator:
             entry = plan.query.get(name)
             if entry is None:
                 if name not in plan.fixed_query:
-                    out.append(ctx.emit(UNDOCUMENTED_PROPERTY, WARNING, f"request.query.{name}", "",
-                                   f"{ctx.operation.spec_pointer}/parameters", "a documented query parameter", name,
-                                   f"query parameter {name!r} is not documented for {ctx.operation.operation_id}"))
+                    out.append(
+                        ctx.emit(
+                            UNDOCUMENTED_PROPERTY,
+                            WARNING,
+                            f"request.query.{name}",
+                            "",
+                            f"{ctx.operation.spec_pointer}/parameters",
+                            "a documented query parameter",
+                            name,
+                            f"query parameter {name!r} is not documented for {ctx.operation.operation_id}",
+                        )
+                    )
                 continue
             problem = entry[1](value)
             if problem is not None:
@@ -297,9 +344,18 @@ class Validator:
             else:
                 present = param.name in ctx.path_params
             if not present:
-                out.append(ctx.emit(REQUEST_PARAMETERS, ERROR, f"request.{param.location}.{param.name}", "",
-                               f"{param.spec_pointer}/required", "present", None,
-                               f"required {param.location} parameter {param.name!r} is missing"))
+                out.append(
+                    ctx.emit(
+                        REQUEST_PARAMETERS,
+                        ERROR,
+                        f"request.{param.location}.{param.name}",
+                        "",
+                        f"{param.spec_pointer}/required",
+                        "present",
+                        None,
+                        f"required {param.location} parameter {param.name!r} is missing",
+                    )
+                )
 
 
 def _parameter_violation(ctx: _Context, param: Parameter, value: str, problem) -> Violation:
@@ -307,8 +363,16 @@ def _parameter_violation(ctx: _Context, param: Parameter, value: str, problem) -
     drift = keyword in ("x-enum-open", "x-enum-case")
     check = UNKNOWN_ENUM_VALUE if drift else REQUEST_PARAMETERS
     pointer = f"{param.spec_pointer}/{'enum' if drift else keyword}"
-    return ctx.emit(check, severity, f"request.{param.location}.{param.name}", "", pointer, expected, value,
-                    f"{param.location} parameter {param.name!r}: {message}")
+    return ctx.emit(
+        check,
+        severity,
+        f"request.{param.location}.{param.name}",
+        "",
+        pointer,
+        expected,
+        value,
+        f"{param.location} parameter {param.name!r}: {message}",
+    )
 
 
 _UNSEEN = object()
@@ -336,10 +400,32 @@ class _ParameterPlan:
         )
 
 
-def _violation(check, severity, operation_id, api_version, location, instance_pointer, schema_pointer,
-               expected, actual, message, source) -> Violation:
-    return Violation(check, severity, operation_id, api_version, location, instance_pointer, schema_pointer,
-                     expected, actual, message, source)
+def _violation(
+    check,
+    severity,
+    operation_id,
+    api_version,
+    location,
+    instance_pointer,
+    schema_pointer,
+    expected,
+    actual,
+    message,
+    source,
+) -> Violation:
+    return Violation(
+        check,
+        severity,
+        operation_id,
+        api_version,
+        location,
+        instance_pointer,
+        schema_pointer,
+        expected,
+        actual,
+        message,
+        source,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -352,25 +438,75 @@ def _check_request_body(ctx: _Context, out: list[Violation]) -> None:
     empty = not raw or raw.isspace()
     if op.body is None:
         if not empty and raw.strip() not in (b"{}", b"null"):
-            out.append(ctx.emit(REQUEST_BODY_SCHEMA, WARNING, "request.body", "", op.spec_pointer, "no body",
-                           _excerpt(raw), f"{op.operation_id} takes no request body, but one was sent"))
+            out.append(
+                ctx.emit(
+                    REQUEST_BODY_SCHEMA,
+                    WARNING,
+                    "request.body",
+                    "",
+                    op.spec_pointer,
+                    "no body",
+                    _excerpt(raw),
+                    f"{op.operation_id} takes no request body, but one was sent",
+                )
+            )
         return
     if empty:
         if op.body.required:
-            out.append(ctx.emit(REQUEST_BODY_SCHEMA, ERROR, "request.body", "", f"{op.body.spec_pointer}",
-                           "a JSON body", None, f"{op.operation_id} requires a request body ({op.body.name})"))
+            out.append(
+                ctx.emit(
+                    REQUEST_BODY_SCHEMA,
+                    ERROR,
+                    "request.body",
+                    "",
+                    f"{op.body.spec_pointer}",
+                    "a JSON body",
+                    None,
+                    f"{op.operation_id} requires a request body ({op.body.name})",
+                )
+            )
         return
     content_type = interaction.request_headers.get("Content-Type")
     if content_type is None:
-        out.append(ctx.emit(REQUEST_CONTENT_TYPE, ERROR, "request.headers.Content-Type", "", f"{op.spec_pointer}/consumes",
-                       list(op.consumes), None, "a request body was sent without a Content-Type header"))
+        out.append(
+            ctx.emit(
+                REQUEST_CONTENT_TYPE,
+                ERROR,
+                "request.headers.Content-Type",
+                "",
+                f"{op.spec_pointer}/consumes",
+                list(op.consumes),
+                None,
+                "a request body was sent without a Content-Type header",
+            )
+        )
     elif not _media_type_in(content_type, op.consumes):
-        out.append(ctx.emit(REQUEST_CONTENT_TYPE, ERROR, "request.headers.Content-Type", "", f"{op.spec_pointer}/consumes",
-                       list(op.consumes), content_type, f"Content-Type {content_type!r} is not one of {list(op.consumes)}"))
+        out.append(
+            ctx.emit(
+                REQUEST_CONTENT_TYPE,
+                ERROR,
+                "request.headers.Content-Type",
+                "",
+                f"{op.spec_pointer}/consumes",
+                list(op.consumes),
+                content_type,
+                f"Content-Type {content_type!r} is not one of {list(op.consumes)}",
+            )
+        )
     document, problem = _parse_json(raw)
     if problem:
-        out.append(ctx.emit(REQUEST_BODY_SCHEMA, ERROR, "request.body", "", op.body.spec_pointer, "JSON",
-                       _excerpt(raw), f"the request body is not valid JSON: {problem}"))
+        out.append(
+            ctx.emit(
+                REQUEST_BODY_SCHEMA,
+                ERROR,
+                "request.body",
+                "",
+                op.body.spec_pointer,
+                "JSON",
+                _excerpt(raw),
+                f"the request body is not valid JSON: {problem}",
+            )
+        )
         return
     _body_findings(ctx, op.body.schema, document, raw, REQUEST, REQUEST_BODY_SCHEMA, "request.body", out)
 
@@ -382,8 +518,18 @@ def _body_findings(ctx: _Context, schema, document, raw: bytes, flavor, check, l
         # Explanations re-parse exactly: orjson reads integers beyond 64 bits as floats.
         explained = list(ctx.compiled.explain(schema, json.loads(raw), flavor))
     except RecursionError:
-        out.append(ctx.emit(check, ERROR, location, "", schema.get("$ref", "").lstrip("#"), "a document of sane depth",
-                       "nested too deeply", "the body is nested too deeply to explain; the fast check rejected it"))
+        out.append(
+            ctx.emit(
+                check,
+                ERROR,
+                location,
+                "",
+                schema.get("$ref", "").lstrip("#"),
+                "a document of sane depth",
+                "nested too deeply",
+                "the body is nested too deeply to explain; the fast check rejected it",
+            )
+        )
         return
     for item in explained:
         if item.kind == "undocumented_property":
@@ -392,8 +538,18 @@ def _body_findings(ctx: _Context, schema, document, raw: bytes, flavor, check, l
             name, severity = UNKNOWN_ENUM_VALUE, WARNING
         else:
             name, severity = check, ERROR
-        out.append(ctx.emit(name, severity, location, item.instance_pointer, item.schema_pointer, item.expected,
-                       _short(item.actual), item.message))
+        out.append(
+            ctx.emit(
+                name,
+                severity,
+                location,
+                item.instance_pointer,
+                item.schema_pointer,
+                item.expected,
+                _short(item.actual),
+                item.message,
+            )
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -407,9 +563,18 @@ def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -
     is_error = documented is None and status is not None and status >= 400
     response = documented or (op.responses.get("default") if is_error else None)
     if response is None:
-        out.append(ctx.emit(STATUS_CODE_CONFORMANCE, ERROR, "response.status", "", f"{op.spec_pointer}/responses",
-                       list(op.documented_statuses), status,
-                       f"status {status} is not documented for {op.operation_id} (documented: {', '.join(op.documented_statuses)})"))
+        out.append(
+            ctx.emit(
+                STATUS_CODE_CONFORMANCE,
+                ERROR,
+                "response.status",
+                "",
+                f"{op.spec_pointer}/responses",
+                list(op.documented_statuses),
+                status,
+                f"status {status} is not documented for {op.operation_id} (documented: {', '.join(op.documented_statuses)})",
+            )
+        )
         return
     _check_response_headers(ctx, response, validator, out)
     raw = interaction.response_body
@@ -419,22 +584,62 @@ def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -
     check = ERROR_SHAPE if is_error else RESPONSE_SCHEMA_CONFORMANCE
     if response.schema is None:
         if not empty:
-            out.append(ctx.emit(check, WARNING, "response.body", "", response.spec_pointer, "no body", _excerpt(raw),
-                           f"status {status} documents no body, but one was returned"))
+            out.append(
+                ctx.emit(
+                    check,
+                    WARNING,
+                    "response.body",
+                    "",
+                    response.spec_pointer,
+                    "no body",
+                    _excerpt(raw),
+                    f"status {status} documents no body, but one was returned",
+                )
+            )
         return
     if empty:
         if not is_error:
-            out.append(ctx.emit(check, ERROR, "response.body", "", f"{response.spec_pointer}/schema", "a JSON body", None,
-                           f"status {status} documents a body, but the response has none"))
+            out.append(
+                ctx.emit(
+                    check,
+                    ERROR,
+                    "response.body",
+                    "",
+                    f"{response.spec_pointer}/schema",
+                    "a JSON body",
+                    None,
+                    f"status {status} documents a body, but the response has none",
+                )
+            )
         return
     content_type = interaction.response_headers.get("Content-Type")
     if content_type is not None and not _media_type_in(content_type, ("application/json",)):
-        out.append(ctx.emit(RESPONSE_CONTENT_TYPE, ERROR, "response.headers.Content-Type", "", f"{op.spec_pointer}/produces",
-                       ["application/json"], content_type, f"a JSON body was returned as {content_type!r}"))
+        out.append(
+            ctx.emit(
+                RESPONSE_CONTENT_TYPE,
+                ERROR,
+                "response.headers.Content-Type",
+                "",
+                f"{op.spec_pointer}/produces",
+                ["application/json"],
+                content_type,
+                f"a JSON body was returned as {content_type!r}",
+            )
+        )
     document, problem = _parse_json(raw)
     if problem:
-        out.append(ctx.emit(check, ERROR, "response.body", "", f"{response.spec_pointer}/schema", "JSON", _excerpt(raw),
-                       f"the response body is not valid JSON: {problem}"))
+        out.append(
+            ctx.emit(
+                check,
+                ERROR,
+                "response.body",
+                "",
+                f"{response.spec_pointer}/schema",
+                "JSON",
+                _excerpt(raw),
+                f"the response body is not valid JSON: {problem}",
+            )
+        )
         return
     _body_findings(ctx, response.schema, document, raw, RESPONSE, check, "response.body", out)
 
@@ -448,9 +653,18 @@ def _check_response_headers(ctx: _Context, response, validator: Validator, out: 
         problem = value_check(value)
         if problem is not None:
             keyword, expected, message, severity = problem
-            out.append(ctx.emit(RESPONSE_HEADERS_CONFORMANCE, severity, f"response.headers.{name}", "",
-                           f"{response.spec_pointer}/headers/{name}/{keyword}", expected, value,
-                           f"response header {name!r}: {message}"))
+            out.append(
+                ctx.emit(
+                    RESPONSE_HEADERS_CONFORMANCE,
+                    severity,
+                    f"response.headers.{name}",
+                    "",
+                    f"{response.spec_pointer}/headers/{name}/{keyword}",
+                    expected,
+                    value,
+                    f"response header {name!r}: {message}",
+                )
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -535,9 +749,13 @@ def _scalar_checks(schema: Mapping[str, Any]) -> tuple:
             if value in allowed:
                 return None
             if isinstance(value, str) and value.lower() in folded:
-                return ("x-enum-case", list(allowed),
-                        f"{value!r} differs only in case from a documented value of {list(allowed)} "
-                        "(the service compares enum values case-insensitively)", WARNING)
+                return (
+                    "x-enum-case",
+                    list(allowed),
+                    f"{value!r} differs only in case from a documented value of {list(allowed)} "
+                    "(the service compares enum values case-insensitively)",
+                    WARNING,
+                )
             keyword, severity = ("x-enum-open", WARNING) if open_enum else ("enum", ERROR)
             return (keyword, list(allowed), f"{value!r} is not one of {list(allowed)}", severity)
 
@@ -605,7 +823,7 @@ def _split_url(url: str) -> tuple[str, str, str]:
     url = url.split("#", 1)[0]
     scheme_end = url.find("://")
     if scheme_end != -1 and url[:scheme_end].isalpha():
-        rest = url[scheme_end + 3:]
+        rest = url[scheme_end + 3 :]
         cut = len(rest)
         for sep in "/?":
             i = rest.find(sep)
