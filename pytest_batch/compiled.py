@@ -81,34 +81,21 @@ def _close(node: Any, flavor: str) -> None:
             _close(value, flavor)
 
 
-def _formats_as_keywords(node: Any) -> None:
-    """Rewrite formats for jsonschema-rs: int32/int64 as a range, text formats as an anchored pattern.
-
-    jsonschema-rs applies formats to strings only and would call back into Python
-    for custom ones; keywords keep the whole fast path inside Rust.
-    """
+def _bound_integers(node: Any) -> None:
+    """jsonschema-rs applies formats to strings only: express int32/int64 on numbers as a range."""
     if isinstance(node, list):
         for item in node:
-            _formats_as_keywords(item)
+            _bound_integers(item)
         return
     if not isinstance(node, dict):
         return
-    name = node.get("format")
-    bounds = fmt.INTEGER_BOUNDS.get(name)
+    bounds = fmt.INTEGER_BOUNDS.get(node.get("format"))
     if bounds and node.get("type") in ("integer", "number"):
         node["minimum"] = max(node.get("minimum", bounds[0]), bounds[0])
         node["maximum"] = min(node.get("maximum", bounds[1]), bounds[1])
-    pattern = fmt.PATTERNS.get(name)
-    if pattern is not None and node.get("type", "string") == "string":
-        node.pop("format")
-        anchored = {"pattern": f"^(?:{pattern})$"}
-        if "pattern" in node:
-            node.setdefault("allOf", []).append(anchored)
-        else:
-            node.update(anchored)
-    for key, value in list(node.items()):
+    for key, value in node.items():
         if isinstance(value, (dict, list)) and key not in ("enum", "default"):
-            _formats_as_keywords(value)
+            _bound_integers(value)
 
 
 def _pointer_index(definitions: Mapping[str, Any]) -> dict[int, str]:
@@ -135,14 +122,20 @@ def _escape(token: str) -> str:
 
 
 class CompiledSpec:
-    """Body validators for one Spec, compiled lazily per (flavor, target schema)."""
+    """Body validators for one Spec, compiled lazily per (flavor, target schema).
+
+    One jsonschema-rs validator per target actually used (a `$ref` root compiles only
+    the definitions it reaches), not a map of every definition: a version is ready in
+    milliseconds and memory grows with the traffic's variety, not the spec's size.
+    """
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self._lock = threading.Lock()
         self._strict: dict[str, dict[str, Any]] = {}
+        self._rs_definitions: dict[str, dict[str, Any]] = {}
         self._pointers: dict[str, dict[int, str]] = {}
-        self._fast: dict[str, Any] = {}
+        self._fast: dict[tuple[str, str], Any] = {}
         self._explainers: dict[tuple[str, str], Any] = {}
         self._inline: dict[tuple[str, int], str] = {}
 
@@ -150,21 +143,26 @@ class CompiledSpec:
 
     def is_valid(self, schema: Mapping[str, Any], document: Any, flavor: str) -> bool:
         """Fast path: True when `document` has nothing to report against `schema`."""
-        target = self._target(schema, flavor)  # may register an inline schema and reset the map
-        fast = self._fast.get(flavor) or self._compile_fast(flavor)
-        return fast.get(target).is_valid(document)
-
-    def explain(self, schema: Mapping[str, Any], document: Any, flavor: str) -> Iterator[BodyError]:
-        """Slow path: every problem with `document`, classified."""
         target = self._target(schema, flavor)
-        validator = self._explainers.get((flavor, target)) or self._compile_explainer(flavor, target)
-        pointers = self._pointers[flavor]
-        found = [item for error in validator.iter_errors(document) for item in _classify(_innermost(error), pointers)]
+        fast = self._fast.get((flavor, target)) or self._compile_fast(flavor, target)
+        return fast.is_valid(document)
+
+    def explain(self, schema: Mapping[str, Any], document: Any, flavor: str) -> list[BodyError]:
+        """Every problem with `document`, classified, in a fixed order.
+
+        Drift alone (case-only or open enum values, undocumented properties, read-only
+        properties in requests) is explained from jsonschema-rs's own errors, whose
+        schema paths are absolute in the bundle; anything else goes to the pure-Python
+        jsonschema explainer, whose messages and `best_match` are richer.
+        """
+        target = self._target(schema, flavor)
+        found = self._explain_drift(flavor, target, document)
+        if found is None:
+            found = self._explain_fully(flavor, target, document)
         # A value of the wrong type also fails its format; the type error says it all.
         mistyped = {e.instance_pointer for e in found if e.keyword == "type"}
-        for item in found:
-            if not (item.keyword == "format" and item.instance_pointer in mistyped):
-                yield item
+        kept = [e for e in found if not (e.keyword == "format" and e.instance_pointer in mistyped)]
+        return sorted(kept, key=lambda e: (e.instance_pointer, e.schema_pointer, e.kind, e.message))
 
     # -- compilation ----------------------------------------------------------
 
@@ -173,6 +171,9 @@ class CompiledSpec:
         if strict is None:
             strict = strict_variant(self.spec.definitions, flavor)
             self._pointers[flavor] = _pointer_index(strict)
+            rs_definitions = copy.deepcopy(strict)
+            _bound_integers(rs_definitions)
+            self._rs_definitions[flavor] = rs_definitions
             self._strict[flavor] = strict
         return strict
 
@@ -191,26 +192,23 @@ class CompiledSpec:
                 _close(node, flavor)
                 strict[name] = node
                 self._pointers[flavor].update(_pointer_index({name: node}))
-                self._fast.pop(flavor, None)
+                rs_node = copy.deepcopy(node)
+                _bound_integers(rs_node)
+                self._rs_definitions[flavor][name] = rs_node
                 self._inline[key] = name
         return f"#/definitions/{name}"
 
-    def _compile_fast(self, flavor: str):
+    def _compile_fast(self, flavor: str, target: str):
         import jsonschema_rs
 
         with self._lock:
-            strict = self._strict_for(flavor)
-            rs_defs = copy.deepcopy(strict)
-            _formats_as_keywords(rs_defs)
-            # Integer formats on *text* (statistics counters, contentLength) stay formats: rare, so a
-            # Python callback is cheap there. Draft 4 is explicit: under newer drafts 1.0 is an integer.
-            fast = jsonschema_rs.validator_map_for(
-                {"$schema": "http://json-schema.org/draft-04/schema#", "definitions": rs_defs},
-                formats={name: fmt.FORMATS[name] for name in fmt.INTEGER_BOUNDS},
-                validate_formats=True,
-                ignore_unknown_formats=True,
+            self._strict_for(flavor)
+            # Draft 4 is explicit: under newer drafts 1.0 would be an integer.
+            root = {"$schema": DRAFT4, "$ref": target, "definitions": self._rs_definitions[flavor]}
+            fast = jsonschema_rs.validator_for(
+                root, formats=dict(fmt.FORMATS), validate_formats=True, ignore_unknown_formats=True
             )
-            self._fast[flavor] = fast
+            self._fast[(flavor, target)] = fast
             return fast
 
     def _compile_explainer(self, flavor: str, target: str):
@@ -223,6 +221,47 @@ class CompiledSpec:
             self._explainers[(flavor, target)] = validator
             return validator
 
+    def _explain_fully(self, flavor: str, target: str, document: Any) -> list[BodyError]:
+        validator = self._explainers.get((flavor, target)) or self._compile_explainer(flavor, target)
+        pointers = self._pointers[flavor]
+        return [item for error in validator.iter_errors(document) for item in _classify(_innermost(error), pointers)]
+
+    def _explain_drift(self, flavor: str, target: str, document: Any) -> list[BodyError] | None:
+        """BodyErrors from jsonschema-rs when every error is drift; None when any is not."""
+        fast = self._fast.get((flavor, target)) or self._compile_fast(flavor, target)
+        strict = self._strict[flavor]
+        found: list[BodyError] = []
+        for error in fast.iter_errors(document):
+            path = list(error.schema_path)
+            node = _walk({"definitions": strict}, path[:-1])
+            if not isinstance(node, dict) or not path:
+                return None
+            drift = _drift(
+                str(path[-1]),
+                node,
+                "".join(f"/{_escape(str(p))}" for p in path[:-1]),
+                "".join(f"/{_escape(str(p))}" for p in error.instance_path),
+                error.instance,
+            )
+            if drift is None:
+                return None
+            found.extend(drift)
+        return found
+
+
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
+
+
+def _walk(node: Any, path: list) -> Any:
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
 
 def _innermost(error):
     """Descend anyOf/oneOf (nullable wrappers) to the most relevant sub-error."""
@@ -234,16 +273,34 @@ def _innermost(error):
 
 
 def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
+    """BodyErrors for one jsonschema error: drift where it is drift, else an error."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     node_pointer = pointers.get(id(schema), "")
     instance_pointer = "".join(f"/{_escape(str(p))}" for p in error.absolute_path)
     keyword = str(error.validator)
-    if keyword == "additionalProperties" and schema.get(CLOSED) and isinstance(error.instance, dict):
+    drift = _drift(keyword, schema, node_pointer, instance_pointer, error.instance)
+    if drift is not None:
+        yield from drift
+        return
+    expected: Any = error.validator_value
+    message = error.message
+    if keyword == "format":
+        expected = fmt.EXPECTED.get(str(error.validator_value), error.validator_value)
+        message = f"{error.instance!r} is not {expected}"
+    yield BodyError("error", instance_pointer, f"{node_pointer}/{keyword}", keyword, expected, error.instance, message)
+
+
+def _drift(keyword: str, schema: Mapping[str, Any], node_pointer: str, instance_pointer: str, instance: Any):
+    """BodyErrors when failing `keyword` of `schema` is drift rather than an error, else None.
+
+    Shared by both explainers so that they classify alike.
+    """
+    if keyword == "additionalProperties" and schema.get(CLOSED) and isinstance(instance, dict):
         documented = schema.get("properties", {})
         patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
-        extras = (k for k in error.instance if k not in documented and not any(p.search(k) for p in patterns))
-        for name in sorted(extras):
-            yield BodyError(
+        extras = (k for k in instance if k not in documented and not any(p.search(k) for p in patterns))
+        return [
+            BodyError(
                 "undocumented_property",
                 f"{instance_pointer}/{_escape(name)}",
                 f"{node_pointer}/properties",
@@ -252,48 +309,50 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
                 name,
                 f"property {name!r} is not documented for this object",
             )
-        return
-    if keyword == "enum" and isinstance(error.instance, str):
-        folded = {str(v).lower(): v for v in error.validator_value}
-        if error.instance.lower() in folded:
-            yield BodyError(
-                "unknown_enum_value",
-                instance_pointer,
-                f"{node_pointer}/enum",
-                "enum",
-                folded[error.instance.lower()],
-                error.instance,
-                f"{error.instance!r} differs only in case from the documented value "
-                f"{folded[error.instance.lower()]!r} (the service compares enum values case-insensitively)",
-            )
-            return
+            for name in sorted(extras)
+        ]
+    if keyword == "enum" and isinstance(schema.get("enum"), list):
+        values = schema["enum"]
+        folded = {str(v).lower(): v for v in values}
+        if isinstance(instance, str) and instance.lower() in folded:
+            documented = folded[instance.lower()]
+            return [
+                BodyError(
+                    "unknown_enum_value",
+                    instance_pointer,
+                    f"{node_pointer}/enum",
+                    "enum",
+                    documented,
+                    instance,
+                    f"{instance!r} differs only in case from the documented value {documented!r} "
+                    "(the service compares enum values case-insensitively)",
+                )
+            ]
         if schema.get("x-enum-open"):
-            yield BodyError(
-                "unknown_enum_value",
-                instance_pointer,
-                f"{node_pointer}/enum",
-                "enum",
-                error.validator_value,
-                error.instance,
-                f"{error.instance!r} is not one of the documented values {error.validator_value!r} (the enum is open)",
-            )
-            return
+            return [
+                BodyError(
+                    "unknown_enum_value",
+                    instance_pointer,
+                    f"{node_pointer}/enum",
+                    "enum",
+                    values,
+                    instance,
+                    f"{instance!r} is not one of the documented values {values!r} (the enum is open)",
+                )
+            ]
+        return None
     if keyword == "not" and schema.get(READ_ONLY):
         name = instance_pointer.rsplit("/", 1)[-1]
         parent = node_pointer.rsplit("/properties/", 1)[0] if "/properties/" in node_pointer else node_pointer
-        yield BodyError(
-            "read_only",
-            instance_pointer,
-            f"{parent}/properties/{name}/readOnly",
-            "readOnly",
-            "absent (read-only)",
-            error.instance,
-            f"read-only property {name!r} must not be sent in a request",
-        )
-        return
-    expected: Any = error.validator_value
-    message = error.message
-    if keyword == "format":
-        expected = fmt.EXPECTED.get(str(error.validator_value), error.validator_value)
-        message = f"{error.instance!r} is not {expected}"
-    yield BodyError("error", instance_pointer, f"{node_pointer}/{keyword}", keyword, expected, error.instance, message)
+        return [
+            BodyError(
+                "read_only",
+                instance_pointer,
+                f"{parent}/properties/{name}/readOnly",
+                "readOnly",
+                "absent (read-only)",
+                instance,
+                f"read-only property {name!r} must not be sent in a request",
+            )
+        ]
+    return None

@@ -16,8 +16,7 @@ from typing import Callable, Mapping
 INT32_RANGE = (-(2**31), 2**31 - 1)
 INT64_RANGE = (-(2**63), 2**63 - 1)
 
-# Month lengths and leap years are in the regex so that the fast path (a pattern in Rust) and
-# this predicate agree.
+# Month lengths and leap years are in the regex: a date-time must be a real date.
 _DATE_TIME = re.compile(
     r"(?:\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
     r"|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)"
@@ -104,20 +103,6 @@ FORMATS: Mapping[str, Callable[[object], bool]] = MappingProxyType(
         "uri": is_uri,
         "int32": is_int32,
         "int64": is_int64,
-    }
-)
-
-# The text formats as regex source: the fast validator checks them as `pattern` so that it never
-# calls back into Python (same regexes as the predicates above, so both paths agree).
-PATTERNS: Mapping[str, str] = MappingProxyType(
-    {
-        "date-time": _DATE_TIME.pattern,
-        "date-time-rfc1123": _RFC1123.pattern,
-        "date-time-rfc7231": _RFC1123.pattern,
-        "duration": _DURATION.pattern,
-        "uuid": _UUID.pattern,
-        "byte": _BASE64.pattern,
-        "uri": _URI.pattern,
     }
 )
 
