@@ -181,6 +181,7 @@ class Validator:
         self._compiled: dict[str, CompiledSpec] = {}
         self._param_checks: dict[tuple[str, str], _ParameterPlan] = {}
         self._header_checks: dict[int, tuple] = {}
+        self._value_checks: dict[tuple[bytes, str | None], Callable] = {}
         self._hosts: dict[str, tuple] = {}  # netloc → (host, classify_host verdict), bounded
         self._resolutions: dict[str | None, Resolution] = {}
 
@@ -233,11 +234,19 @@ class Validator:
         entry = self._header_checks.get(id(response))
         if entry is None:
             checks = tuple(
-                (name, name.lower(), _compile_value_check(schema, None)) for name, schema in response.headers.items()
+                (name, name.lower(), self.value_check(schema, None)) for name, schema in response.headers.items()
             )
             # the response itself is kept in the entry so that its id cannot be reused
             entry = self._header_checks.setdefault(id(response), (response, checks))
         return entry[1]
+
+    def value_check(self, schema: Mapping[str, Any], collection_format: str | None):
+        """Compiled check for a text-borne value, shared by every parameter with the same schema."""
+        key = (orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), collection_format)
+        check = self._value_checks.get(key)
+        if check is None:
+            check = self._value_checks.setdefault(key, _compile_value_check(schema, collection_format))
+        return check
 
     def iter_violations(self, interaction: Interaction) -> Iterator[Violation]:
         yield from self.check(interaction).violations
@@ -296,7 +305,7 @@ class Validator:
         key = (spec.api_version, op.operation_id)
         plan = self._param_checks.get(key)
         if plan is None:
-            plan = self._param_checks.setdefault(key, _ParameterPlan.of(op))
+            plan = self._param_checks.setdefault(key, _ParameterPlan.of(op, self.value_check))
         return plan
 
     def _check_parameters(self, ctx: _Context, out: list[Violation]) -> None:
@@ -389,8 +398,8 @@ class _ParameterPlan:
     fixed_query: frozenset[str]
 
     @classmethod
-    def of(cls, op: Operation) -> "_ParameterPlan":
-        compiled = [(p, _compile_value_check(p.schema, p.collection_format)) for p in op.parameters]
+    def of(cls, op: Operation, value_check: Callable[[Mapping[str, Any], str | None], Callable]) -> "_ParameterPlan":
+        compiled = [(p, value_check(p.schema, p.collection_format)) for p in op.parameters]
         return cls(
             path=tuple(e for e in compiled if e[0].location == "path"),
             query={e[0].name.lower(): e for e in compiled if e[0].location == "query"},
@@ -515,8 +524,7 @@ def _body_findings(ctx: _Context, schema, document, raw: bytes, flavor, check, l
     if ctx.compiled.is_valid(schema, document, flavor):
         return
     try:
-        # Explanations re-parse exactly: orjson reads integers beyond 64 bits as floats.
-        explained = list(ctx.compiled.explain(schema, json.loads(raw), flavor))
+        explained = ctx.compiled.explain(schema, document, flavor, exact=lambda: json.loads(raw))
     except RecursionError:
         out.append(
             ctx.emit(
