@@ -211,7 +211,6 @@ class CompiledSpec:
         strict = self._strict.get(flavor)
         if strict is None:
             strict = strict_variant(self.spec.definitions, flavor)
-            self._pointers[flavor] = _pointer_index(strict)
             rs_definitions = _copy(strict)
             _bound_integers(rs_definitions)
             self._rs_definitions[flavor] = rs_definitions
@@ -232,7 +231,7 @@ class CompiledSpec:
                 node = _copy(dict(schema))
                 _close(node, flavor)
                 strict[name] = node
-                self._pointers[flavor].update(_pointer_index({name: node}))
+                self._pointers.pop(flavor, None)  # rebuilt on demand with the new node
                 rs_node = _copy(node)
                 _bound_integers(rs_node)
                 self._rs_definitions[flavor][name] = rs_node
@@ -267,7 +266,9 @@ class CompiledSpec:
 
     def _explain_fully(self, flavor: str, target: str, document: Any) -> list[BodyError]:
         validator = self._explainers.get((flavor, target)) or self._compile_explainer(flavor, target)
-        pointers = self._pointers[flavor]
+        pointers = self._pointers.get(flavor)
+        if pointers is None:  # only full explanations need it: built on first use
+            pointers = self._pointers.setdefault(flavor, _pointer_index(self._strict[flavor]))
         return [item for error in validator.iter_errors(document) for item in _classify(_innermost(error), pointers)]
 
     def _explain_drift(self, flavor: str, target: str, document: Any) -> list[BodyError] | None:

@@ -693,3 +693,15 @@ def test_real_traffic_cassettes() -> None:
     assert sum(host.endswith(".batch.azure.com") for host in hosts) == 945
     assert all(i.has_response for i in interactions)
     print(f"real traffic: {len(interactions)} interactions in {elapsed:.3f}s ({len(interactions) / elapsed:,.0f}/s)")
+
+
+def test_integers_beyond_64_bits_survive_reading(tmp_path):
+    """The fast JSON parser would turn 2**70 into a float; the reader must keep the exact body."""
+    body = {"value": 2**70, "small": 1}
+    doc = {"Entries": [{"RequestUri": "https://a.westus.batch.azure.com/jobs?api-version=2025-06-01",
+                        "RequestMethod": "GET", "RequestHeaders": {}, "RequestBody": None, "StatusCode": 200,
+                        "ResponseHeaders": {"Content-Type": "application/json"}, "ResponseBody": body}]}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    (interaction,) = list(read_recording(path))
+    assert json.loads(interaction.response_body) == body
