@@ -258,7 +258,7 @@ class Validator:
         version = spec.api_version
         if resolution.note and resolution.requested:
             out.append(
-                _violation(
+                Violation(
                     UNKNOWN_API_VERSION,
                     WARNING,
                     None,
@@ -280,7 +280,7 @@ class Validator:
                 else f"no operation of api-version {version} has the path {path!r}"
             )
             out.append(
-                _violation(
+                Violation(
                     UNKNOWN_OPERATION,
                     ERROR,
                     None,
@@ -407,34 +407,6 @@ class _ParameterPlan:
             required=tuple(p for p, _ in compiled if p.required and p.location in ("path", "query", "header")),
             fixed_query=frozenset(name.lower() for name in op.fixed_query),
         )
-
-
-def _violation(
-    check,
-    severity,
-    operation_id,
-    api_version,
-    location,
-    instance_pointer,
-    schema_pointer,
-    expected,
-    actual,
-    message,
-    source,
-) -> Violation:
-    return Violation(
-        check,
-        severity,
-        operation_id,
-        api_version,
-        location,
-        instance_pointer,
-        schema_pointer,
-        expected,
-        actual,
-        message,
-        source,
-    )
 
 
 # ---------------------------------------------------------------------------
