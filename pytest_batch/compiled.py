@@ -360,32 +360,23 @@ def _drift(keyword: str, schema: Mapping[str, Any], node_pointer: str, instance_
         values = schema["enum"]
         folded = {str(v).lower(): v for v in values}
         if isinstance(instance, str) and instance.lower() in folded:
-            documented = folded[instance.lower()]
-            return [
-                BodyError(
-                    "unknown_enum_value",
-                    instance_pointer,
-                    f"{node_pointer}/enum",
-                    "enum",
-                    documented,
-                    instance,
-                    f"{instance!r} differs only in case from the documented value {documented!r} "
-                    "(the service compares enum values case-insensitively)",
-                )
-            ]
-        if schema.get("x-enum-open"):
-            return [
-                BodyError(
-                    "unknown_enum_value",
-                    instance_pointer,
-                    f"{node_pointer}/enum",
-                    "enum",
-                    values,
-                    instance,
-                    f"{instance!r} is not one of the documented values {values!r} (the enum is open)",
-                )
-            ]
-        return None
+            expected: Any = folded[instance.lower()]
+            message = (
+                f"{instance!r} differs only in case from the documented value {expected!r} "
+                "(the service compares enum values case-insensitively)"
+            )
+        elif schema.get("x-enum-open"):
+            expected, message = (
+                values,
+                f"{instance!r} is not one of the documented values {values!r} (the enum is open)",
+            )
+        else:
+            return None
+        return [
+            BodyError(
+                "unknown_enum_value", instance_pointer, f"{node_pointer}/enum", "enum", expected, instance, message
+            )
+        ]
     if keyword == "not" and schema.get(READ_ONLY):
         name = instance_pointer.rsplit("/", 1)[-1]
         parent = node_pointer.rsplit("/properties/", 1)[0] if "/properties/" in node_pointer else node_pointer

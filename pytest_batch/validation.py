@@ -448,30 +448,23 @@ def _check_request_body(ctx: _Context, out: list[Violation]) -> None:
             )
         return
     content_type = interaction.request_headers.get("Content-Type")
-    if content_type is None:
-        out.append(
-            ctx.emit(
-                REQUEST_CONTENT_TYPE,
-                ERROR,
-                "request.headers.Content-Type",
-                "",
-                f"{op.spec_pointer}/consumes",
-                list(op.consumes),
-                None,
-                "a request body was sent without a Content-Type header",
-            )
+    if content_type is None or not _media_type_in(content_type, op.consumes):
+        message = (
+            "a request body was sent without a Content-Type header"
+            if content_type is None
+            else f"Content-Type {content_type!r} is not one of {list(op.consumes)}"
         )
-    elif not _media_type_in(content_type, op.consumes):
+        where = f"{op.spec_pointer}/consumes"
         out.append(
             ctx.emit(
                 REQUEST_CONTENT_TYPE,
                 ERROR,
                 "request.headers.Content-Type",
                 "",
-                f"{op.spec_pointer}/consumes",
+                where,
                 list(op.consumes),
                 content_type,
-                f"Content-Type {content_type!r} is not one of {list(op.consumes)}",
+                message,
             )
         )
     document, problem = _parse_json(raw)
