@@ -117,36 +117,21 @@ def reachable(definitions: Mapping[str, Any], name: str, edges: dict[str, set[st
     return seen
 
 
-def _fast_keywords(node: Any) -> None:
-    """Rewrite formats for jsonschema-rs so that checking stays in Rust.
-
-    int32/int64 on numbers become a range (jsonschema-rs applies formats to strings
-    only); text formats become the same regexes as anchored `pattern`s (a Python
-    callback per date-time costs more than the rest of the validation). Only
-    int32/int64 written as *text* remain formats, checked by callback.
-    """
+def _bound_integers(node: Any) -> None:
+    """jsonschema-rs applies formats to strings only: express int32/int64 on numbers as a range."""
     if isinstance(node, list):
         for item in node:
-            _fast_keywords(item)
+            _bound_integers(item)
         return
     if not isinstance(node, dict):
         return
-    name = node.get("format")
-    bounds = fmt.INTEGER_BOUNDS.get(name)
+    bounds = fmt.INTEGER_BOUNDS.get(node.get("format"))
     if bounds and node.get("type") in ("integer", "number"):
         node["minimum"] = max(node.get("minimum", bounds[0]), bounds[0])
         node["maximum"] = min(node.get("maximum", bounds[1]), bounds[1])
-    pattern = fmt.PATTERNS.get(name)
-    if pattern is not None and node.get("type", "string") == "string":
-        del node["format"]
-        anchored = f"^(?:{pattern})$"
-        if "pattern" in node:
-            node.setdefault("allOf", []).append({"pattern": anchored})
-        else:
-            node["pattern"] = anchored
-    for key, value in list(node.items()):
+    for key, value in node.items():
         if isinstance(value, (dict, list)) and key not in ("enum", "default"):
-            _fast_keywords(value)
+            _bound_integers(value)
 
 
 def _pointer_index(definitions: Mapping[str, Any]) -> dict[int, str]:
@@ -227,7 +212,7 @@ class CompiledSpec:
         if strict is None:
             strict = strict_variant(self.spec.definitions, flavor)
             rs_definitions = _copy(strict)
-            _fast_keywords(rs_definitions)
+            _bound_integers(rs_definitions)
             self._rs_definitions[flavor] = rs_definitions
             self._strict[flavor] = strict
         return strict
@@ -248,7 +233,7 @@ class CompiledSpec:
                 strict[name] = node
                 self._pointers.pop(flavor, None)  # rebuilt on demand with the new node
                 rs_node = _copy(node)
-                _fast_keywords(rs_node)
+                _bound_integers(rs_node)
                 self._rs_definitions[flavor][name] = rs_node
                 self._inline[key] = name
         return f"#/definitions/{name}"
@@ -263,9 +248,8 @@ class CompiledSpec:
             names = reachable(definitions, target[len("#/definitions/") :], self._edges.setdefault(flavor, {}))
             # Draft 4 is explicit: under newer drafts 1.0 would be an integer.
             root = {"$schema": DRAFT4, "$ref": target, "definitions": {n: definitions[n] for n in names}}
-            integer_text = {name: fmt.FORMATS[name] for name in fmt.INTEGER_BOUNDS}
             fast = jsonschema_rs.validator_for(
-                root, formats=integer_text, validate_formats=True, ignore_unknown_formats=True
+                root, formats=dict(fmt.FORMATS), validate_formats=True, ignore_unknown_formats=True
             )
             self._fast[(flavor, target)] = fast
             return fast

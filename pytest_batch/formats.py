@@ -106,20 +106,6 @@ FORMATS: Mapping[str, Callable[[object], bool]] = MappingProxyType(
     }
 )
 
-# The text formats as regex source, for the fast validator's `pattern`s (same regexes as the
-# predicates above, so both paths agree on every value).
-PATTERNS: Mapping[str, str] = MappingProxyType(
-    {
-        "date-time": _DATE_TIME.pattern,
-        "date-time-rfc1123": _RFC1123.pattern,
-        "date-time-rfc7231": _RFC1123.pattern,
-        "duration": _DURATION.pattern,
-        "uuid": _UUID.pattern,
-        "byte": _BASE64.pattern,
-        "uri": _URI.pattern,
-    }
-)
-
 # Formats that bound integers; the fast validator expresses them as minimum/maximum.
 INTEGER_BOUNDS: Mapping[str, tuple[int, int]] = MappingProxyType({"int32": INT32_RANGE, "int64": INT64_RANGE})
 
