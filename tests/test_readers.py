@@ -705,3 +705,16 @@ def test_integers_beyond_64_bits_survive_reading(tmp_path):
     path.write_text(json.dumps(doc))
     (interaction,) = list(read_recording(path))
     assert json.loads(interaction.response_body) == body
+
+
+def test_vcrpy_json_with_an_object_body_keeps_big_integers(tmp_path):
+    """A (non-standard) vcrpy JSON cassette whose body is a JSON object: exact numbers survive."""
+    body = {"n": 2**70}
+    doc = {"version": 1, "interactions": [{
+        "request": {"method": "GET", "uri": "https://a.westus.batch.azure.com/jobs?api-version=2025-06-01",
+                    "body": None, "headers": {}},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": body}}]}
+    path = tmp_path / "c.yaml"
+    path.write_text(json.dumps(doc))
+    (interaction,) = list(read_recording(path))
+    assert json.loads(interaction.response_body) == body
