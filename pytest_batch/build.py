@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import SpecError
+from .pointers import escape
 
 BUNDLE_FORMAT = "pytest-batch-bundle/1"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -82,7 +83,7 @@ def build_bundle(swagger: dict[str, Any], *, source: str = "<spec>") -> dict[str
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
-            pointer = f"{pointer_base}/{_escape(path_key)}/{method}"
+            pointer = f"{pointer_base}/{escape(path_key)}/{method}"
             operation_id = op.get("operationId") or f"{method.upper()} {path_key}"
             if operation_id in operations:
                 raise SpecError(source, f"operationId {operation_id!r} appears twice", hint="fix the spec")
@@ -379,7 +380,3 @@ def _definition_name(ref: str) -> str:
     if not match:
         raise SpecError(ref, "expected a #/definitions/... reference", hint="fix the spec")
     return match.group(1).replace("~1", "/").replace("~0", "~")
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from . import formats as fmt
+from .pointers import escape, pointer
 from .spec import Spec
 
 REQUEST = "request"
@@ -143,18 +144,14 @@ def _pointer_index(definitions: Mapping[str, Any]) -> dict[int, str]:
             index[id(node)] = pointer
             for key, value in node.items():
                 if key not in ("enum", "default"):
-                    walk(value, f"{pointer}/{_escape(str(key))}")
+                    walk(value, f"{pointer}/{escape(key)}")
         elif isinstance(node, list):
             for i, item in enumerate(node):
                 walk(item, f"{pointer}/{i}")
 
     for name, schema in definitions.items():
-        walk(schema, f"/definitions/{_escape(name)}")
+        walk(schema, f"/definitions/{escape(name)}")
     return index
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 class CompiledSpec:
@@ -284,8 +281,8 @@ class CompiledSpec:
             drift = _drift(
                 str(path[-1]),
                 node,
-                "".join(f"/{_escape(str(p))}" for p in path[:-1]),
-                "".join(f"/{_escape(str(p))}" for p in error.instance_path),
+                pointer(path[:-1]),
+                pointer(error.instance_path),
                 error.instance,
             )
             if drift is None:
@@ -321,7 +318,7 @@ def _classify(error, pointers: Mapping[int, str]) -> Iterator[BodyError]:
     """BodyErrors for one jsonschema error: drift where it is drift, else an error."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     node_pointer = pointers.get(id(schema), "")
-    instance_pointer = "".join(f"/{_escape(str(p))}" for p in error.absolute_path)
+    instance_pointer = pointer(error.absolute_path)
     keyword = str(error.validator)
     drift = _drift(keyword, schema, node_pointer, instance_pointer, error.instance)
     if drift is not None:
@@ -347,7 +344,7 @@ def _drift(keyword: str, schema: Mapping[str, Any], node_pointer: str, instance_
         return [
             BodyError(
                 "undocumented_property",
-                f"{instance_pointer}/{_escape(name)}",
+                f"{instance_pointer}/{escape(name)}",
                 f"{node_pointer}/properties",
                 "properties",
                 sorted(documented)[:20],

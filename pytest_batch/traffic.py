@@ -85,12 +85,9 @@ def classify_host(host: str) -> TrafficKind | None:
     return None
 
 
-def classify(host: str, path: str, api_version: str | None, *, host_kind: TrafficKind | None = None) -> TrafficKind:
-    """Is this request Batch data plane? Pure; host without port, raw path, api-version or None.
-
-    `host_kind` lets a caller pass a cached `classify_host(host)` result.
-    """
-    kind = host_kind if host_kind is not None else classify_host(host)
+def classify(host: str, path: str, api_version: str | None) -> TrafficKind:
+    """Is this request Batch data plane? Pure; host without port, raw path, api-version or None."""
+    kind = classify_host(host)
     if kind is not None:
         return kind
     host = host.lower()

@@ -467,25 +467,19 @@ def _check_request_body(ctx: _Context, out: list[Violation]) -> None:
                 message,
             )
         )
+    _body_findings(ctx, op.body.schema, raw, op.body.spec_pointer, REQUEST, REQUEST_BODY_SCHEMA, "request.body", out)
+
+
+def _body_findings(
+    ctx: _Context, schema, raw: bytes, json_pointer: str, flavor, check, location, out: list[Violation]
+) -> None:
+    """Parse a request or response body and report what breaks `schema` (or that it is not JSON)."""
     document, problem = _parse_json(raw)
     if problem:
-        out.append(
-            ctx.emit(
-                REQUEST_BODY_SCHEMA,
-                ERROR,
-                "request.body",
-                "",
-                op.body.spec_pointer,
-                "JSON",
-                _excerpt(raw),
-                f"the request body is not valid JSON: {problem}",
-            )
-        )
+        side = location.split(".", 1)[0]
+        message = f"the {side} body is not valid JSON: {problem}"
+        out.append(ctx.emit(check, ERROR, location, "", json_pointer, "JSON", _excerpt(raw), message))
         return
-    _body_findings(ctx, op.body.schema, document, raw, REQUEST, REQUEST_BODY_SCHEMA, "request.body", out)
-
-
-def _body_findings(ctx: _Context, schema, document, raw: bytes, flavor, check, location, out: list[Violation]) -> None:
     if ctx.compiled.is_valid(schema, document, flavor):
         return
     try:
@@ -599,22 +593,7 @@ def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -
                 f"a JSON body was returned as {content_type!r}",
             )
         )
-    document, problem = _parse_json(raw)
-    if problem:
-        out.append(
-            ctx.emit(
-                check,
-                ERROR,
-                "response.body",
-                "",
-                f"{response.spec_pointer}/schema",
-                "JSON",
-                _excerpt(raw),
-                f"the response body is not valid JSON: {problem}",
-            )
-        )
-        return
-    _body_findings(ctx, response.schema, document, raw, RESPONSE, check, "response.body", out)
+    _body_findings(ctx, response.schema, raw, f"{response.spec_pointer}/schema", RESPONSE, check, "response.body", out)
 
 
 def _check_response_headers(ctx: _Context, response, validator: Validator, out: list[Violation]) -> None:
