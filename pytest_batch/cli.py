@@ -2,6 +2,7 @@
 
     pytest-batch check PATH... [--api-version V] [--format text|json] [--fail-on error|warning]
     pytest-batch schemas build --specs DIR --out DIR
+    pytest-batch emulator [--port 8080] [--account NAME] [--key KEY] [--bearer-token T]...
 
 Exit codes of `check`: 0 conformant, 1 findings at or above --fail-on,
 2 some input unusable (the run still checks everything else).
@@ -67,6 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_check)
 
+    emulator = commands.add_parser("emulator", help="serve an emulated Batch account on loopback (Ctrl-C stops)")
+    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=8080, help="port to listen on, 0 for any free one (default: 8080)")
+    emulator.add_argument("--account", default="emulator", help="Batch account name (default: emulator)")
+    emulator.add_argument("--key", help="base64 account key for SharedKey (default: derived from the account name)")
+    emulator.add_argument(
+        "--bearer-token", action="append", default=[], metavar="TOKEN", help="accept this Bearer token (repeatable)"
+    )
+    emulator.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    emulator.set_defaults(handler=_emulator)
+
     schemas = commands.add_parser("schemas", help="schema bundle tools")
     schema_commands = schemas.add_subparsers(dest="schemas_command", metavar="SUBCOMMAND")
     build = schema_commands.add_parser("build", help="convert Swagger specs into schema bundles")
@@ -130,6 +142,54 @@ def _schemas_build(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     print(f"wrote {len(written)} bundle(s) to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    import logging
+
+    from .emulator import Emulator
+
+    tokens = frozenset(args.bearer_token)
+    try:
+        batch = Emulator(
+            account=args.account,
+            key=args.key,
+            host=args.host,
+            port=args.port,
+            bearer=(tokens.__contains__ if tokens else None),
+        )
+        batch.bind()
+    except ValueError as exc:
+        print(f"pytest-batch emulator: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except OSError as exc:
+        print(
+            f"pytest-batch emulator: cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
+            "pick another --port",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(message)s")
+    print(
+        f"Batch emulator: account {batch.account} at {batch.endpoint} (key {batch.key}); Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    import signal
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (service managers, CI) stops as cleanly as Ctrl-C
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        batch.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("Batch emulator stopped", file=sys.stderr)
     return EXIT_OK
 
 

@@ -25,6 +25,9 @@ from .spec import Spec
 
 REQUEST = "request"
 RESPONSE = "response"
+# A response to a request with `$select`: the service sends only the selected properties,
+# so `required` cannot hold; everything else (types, formats, closed objects) still does.
+SELECTED = "response-selected"
 
 # Markers the strict transform leaves behind so explanations can be classified.
 CLOSED = "x-closed"  # additionalProperties: false was added by us (drift, not an error)
@@ -65,7 +68,7 @@ def _close(node: Any, flavor: str) -> None:
         if "additionalProperties" not in node:
             node["additionalProperties"] = False
             node[CLOSED] = True
-            if flavor == RESPONSE:
+            if flavor in (RESPONSE, SELECTED):
                 # OData control information (odata.metadata, odata.nextLink…) comes with the
                 # odata=minimalmetadata media type, not with the Batch schemas.
                 node.setdefault("patternProperties", {})[ODATA_ANNOTATION] = {}
@@ -73,6 +76,12 @@ def _close(node: Any, flavor: str) -> None:
             for name, sub in list(props.items()):
                 if isinstance(sub, dict) and sub.get("readOnly"):
                     props[name] = {"not": {}, READ_ONLY: True}
+            if isinstance(node.get("required"), list):  # a read-only property is required of responses only
+                node["required"] = [name for name in node["required"] if not props.get(name, {}).get(READ_ONLY)]
+                if not node["required"]:  # draft 4: `required` holds at least one name
+                    del node["required"]
+    if flavor == SELECTED:
+        node.pop("required", None)
     for key, value in node.items():
         if key in ("properties",):
             for sub in value.values():

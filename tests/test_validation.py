@@ -115,6 +115,26 @@ def test_good_parameters_pass_and_unknown_query_is_drift(validator):
     assert findings(validator, drift) == [("undocumented_property", WARNING, "request.query.colour", "", "parameters")]
 
 
+def test_skiptoken_is_the_services_own_paging_token_on_pageable_operations_only(validator):
+    follow_up = interaction("GET", "/jobs", query="maxresults=10&%24skiptoken=10", status=None)
+    assert findings(validator, follow_up) == []
+    not_pageable = interaction("GET", "/jobs/job-1", query="%24skiptoken=10", status=None)
+    assert findings(validator, not_pageable) == [
+        ("undocumented_property", WARNING, "request.query.$skiptoken", "", "parameters")
+    ]
+
+
+def test_select_lifts_required_but_not_types_or_closed_objects(validator):
+    selected = {"id": "job-1", "state": "active"}
+    item = interaction("GET", "/jobs/job-1", version="2025-06-01", query="%24select=id,state", response=selected)
+    assert findings(validator, item) == []
+    unselected = interaction("GET", "/jobs/job-1", version="2025-06-01", response=selected)
+    assert ("response_schema_conformance", "error", "response.body", "", "required") in findings(validator, unselected)
+    wrong_type = interaction("GET", "/jobs/job-1", version="2025-06-01", query="%24select=id,priority",
+                             response={"id": "job-1", "priority": "high"})
+    assert [f[3] for f in findings(validator, wrong_type)] == ["/priority"]
+
+
 def test_path_parameter_is_required_and_decoded(validator):
     outcome = validator.check(interaction("GET", "/jobs/j1/tasks/t1/files/wd%5Cstdout.txt", status=200,
                                           response=b"hello", response_headers={"Content-Type": "application/octet-stream"}))

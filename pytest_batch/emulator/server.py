@@ -154,7 +154,8 @@ class Emulator:
 
     def start(self) -> "Emulator":
         """Bind the port and serve from a daemon thread; returns self."""
-        self._bind()
+        if self._server is None:
+            self.bind()
         self._thread = threading.Thread(target=self._server.serve_forever, name="batch-emulator", daemon=True)
         self._thread.start()
         return self
@@ -162,7 +163,7 @@ class Emulator:
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (Ctrl-C), then release the port."""
         if self._server is None:
-            self._bind()
+            self.bind()
         try:
             self._server.serve_forever()
         finally:
@@ -184,13 +185,26 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _bind(self) -> None:
+    def bind(self) -> None:
+        """Open the listening socket (raises OSError when the port is taken) without serving yet."""
         from werkzeug.serving import make_server
 
         if self._server is not None:
             raise RuntimeError("this emulator is already running")
-        # bind first so the service knows its own URL (DataServiceId, odata.metadata)
-        server = make_server(self.host, self._requested_port, lambda e, s: [], threaded=True, request_handler=_quiet_handler())
+        # Bind our own socket: Werkzeug reports a taken port by exiting the process, a library
+        # must raise instead. Bound first so the service knows its own URL (DataServiceId).
+        listener = socket.create_server((self.host, self._requested_port), backlog=128)
+        try:
+            server = make_server(
+                self.host,
+                listener.getsockname()[1],
+                lambda environ, start_response: [],
+                threaded=True,
+                request_handler=_quiet_handler(),
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # Werkzeug works on its own duplicate of the descriptor
         port = server.server_address[1]
         self.service = Service(self._config, base_url=f"http://{self.host}:{port}", library=self._library)
         for fault in self._initial_faults:
