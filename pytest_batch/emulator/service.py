@@ -19,7 +19,7 @@ import orjson
 
 from ..interaction import Headers, Interaction
 from ..spec import Spec, SpecLibrary
-from ..validation import ERROR, Validator, Violation, _parse_query
+from ..validation import ERROR, UNKNOWN_ENUM_VALUE, Validator, Violation, _parse_query
 from .auth import AuthPolicy
 from .clock import Clock
 from .faults import FaultPlan, Injection
@@ -198,7 +198,7 @@ class Service:
     def _validate(self, request: HttpRequest, headers: Headers) -> None:
         url = f"{self.base_url}{request.path}" + (f"?{request.query}" if request.query else "")
         outcome = self.validator.check(Interaction(request.method, url, headers, request.body))
-        errors = [v for v in outcome.violations if v.severity == ERROR]
+        errors = [v for v in outcome.violations if v.severity == ERROR or _unknown_enum(v)]
         if errors:
             raise error_for(min(errors, key=Violation.rank))
 
@@ -245,6 +245,17 @@ class Service:
         with self.state.lock:
             self.state.settle(clock.now())
             dispatch(self.state)
+
+
+def _unknown_enum(violation: Violation) -> bool:
+    """A value outside an enum. `modelAsString` makes that drift for a *client* reading
+    responses, but the service still refuses values it does not know. Values that differ
+    only in case are accepted, as the service compares enums case-insensitively."""
+    if violation.check != UNKNOWN_ENUM_VALUE:
+        return False
+    expected = violation.expected if isinstance(violation.expected, (list, tuple)) else ()
+    actual = violation.actual.lower() if isinstance(violation.actual, str) else violation.actual
+    return actual not in {e.lower() if isinstance(e, str) else e for e in expected}
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -301,8 +312,8 @@ def error_for(violation: Violation) -> ServiceError:
             "Value for one of the query parameters specified in the request URI is invalid.",
             (("QueryParameterName", name), ("QueryParameterValue", str(violation.actual)), ("Reason", reason)),
         )
-    if location.startswith("request.headers."):
-        name = location[len("request.headers.") :]
+    if location.startswith(("request.headers.", "request.header.")):
+        name = location.split(".", 2)[2]
         if violation.actual is None and name.lower() != "content-type":
             return ServiceError(
                 400,
