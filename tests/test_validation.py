@@ -135,6 +135,15 @@ def test_select_lifts_required_but_not_types_or_closed_objects(validator):
     assert [f[3] for f in findings(validator, wrong_type)] == ["/priority"]
 
 
+def test_not_modified_only_for_conditional_reads(validator):
+    conditional = interaction("GET", "/jobs/job-1", headers={"If-None-Match": "0x8D"}, status=304)
+    assert findings(validator, conditional) == []
+    plain = interaction("GET", "/jobs/job-1", status=304)
+    assert [f[0] for f in findings(validator, plain)] == ["status_code_conformance"]
+    write = interaction("DELETE", "/jobs/job-1", headers={"If-None-Match": "0x8D"}, status=304)
+    assert [f[0] for f in findings(validator, write)] == ["status_code_conformance"]
+
+
 def test_path_parameter_is_required_and_decoded(validator):
     outcome = validator.check(interaction("GET", "/jobs/j1/tasks/t1/files/wd%5Cstdout.txt", status=200,
                                           response=b"hello", response_headers={"Content-Type": "application/octet-stream"}))

@@ -156,7 +156,10 @@ class Emulator:
         """Bind the port and serve from a daemon thread; returns self."""
         if self._server is None:
             self.bind()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="batch-emulator", daemon=True)
+        # a short poll interval: stop() waits at most this long for the serving loop to notice
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="batch-emulator", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -2,7 +2,8 @@
 
 The emulator keeps every resource in the 2025-06-01 wire shape. A response for another
 version is projected onto that version's response schema: properties the version does
-not define are dropped, recursively, following `$ref`, `allOf`, arrays and maps. Pure.
+not define are dropped, recursively, following `$ref`, `allOf`, arrays and maps, and int64
+counters take the version's JSON type (strings in 2025-06-01, integers before). Pure.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _project(document: Any, schema: Mapping[str, Any], definitions: Mapping[str,
         items = schema.get("items")
         return [_project(item, items, definitions, depth + 1) for item in document] if items else document
     if not isinstance(document, dict):
-        return document
+        return _retype(document, schema)
     properties, additional = _properties(schema, definitions, depth)
     if not properties:
         if isinstance(additional, dict):
@@ -61,3 +62,13 @@ def _project(document: Any, schema: Mapping[str, Any], definitions: Mapping[str,
         elif key.startswith("odata."):
             out[key] = value
     return out
+
+
+def _retype(value: Any, schema: Mapping[str, Any]) -> Any:
+    """int64 counters are JSON strings in 2025-06-01 and integers before it: give the version its type."""
+    kind = schema.get("type")
+    if kind == "integer" and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    if kind == "string" and schema.get("format") == "int64" and type(value) is int:
+        return str(value)
+    return value

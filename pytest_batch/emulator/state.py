@@ -43,6 +43,8 @@ class Timing:
     task_start: float = 1.0  # active → running, once a node can take it
     task_run: float = 2.0  # running → completed (or retried)
     task_delete: float = 0.0
+    pool_stop_resize: float = 1.0  # stopping → steady
+    certificate_delete: float = 1.0  # deleting → gone (or deletefailed while a pool uses it)
 
 
 @dataclass(slots=True)
@@ -121,11 +123,16 @@ class State:
     # -- time -------------------------------------------------------------------
 
     def settle(self, now: datetime) -> None:
-        """Run every scheduled transition due at `now`, oldest first (events may schedule more)."""
-        self.now = max(self.now, now)
-        while self._events and self._events[0][0] <= self.now:
-            _, _, action = heapq.heappop(self._events)
+        """Run every scheduled transition due at `now`, oldest first (events may schedule more).
+
+        Each event runs at its own due time, so chained transitions (start → finish) all happen
+        within one long `advance` and the dates they write do not depend on when clients polled.
+        """
+        while self._events and self._events[0][0] <= now:
+            due, _, action = heapq.heappop(self._events)
+            self.now = max(self.now, due)
             action(self.now)
+        self.now = max(self.now, now)
 
     def after(self, seconds: float, action: Callable[[datetime], None], *, start: datetime | None = None) -> datetime:
         """Schedule `action(now)` `seconds` after `start` (default: the current time)."""

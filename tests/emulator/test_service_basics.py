@@ -116,3 +116,12 @@ def test_an_older_version_is_answered_in_its_own_shape(raw):
     old = raw("GET", "/jobs/job-1", api_version="2018-08-01.7.0").json()
     assert new["maxParallelTasks"] == 4 and "maxParallelTasks" not in old and "allowTaskPreemption" not in old
     assert old["id"] == "job-1" and old["state"] == "active"
+
+
+def test_conditional_read_of_an_unchanged_job_is_304(raw):
+    assert raw("POST", "/jobs", json={"id": "job-1", "poolInfo": {"poolId": "p"}}).status_code == 201
+    etag = raw("GET", "/jobs/job-1").headers["ETag"]
+    unchanged = raw("GET", "/jobs/job-1", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert raw("PATCH", "/jobs/job-1", json={"priority": 1}).status_code == 200
+    assert raw("GET", "/jobs/job-1", headers={"If-None-Match": etag}).status_code == 200
