@@ -13,8 +13,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 from urllib.parse import parse_qs
 
 SIGNED_HEADERS = (

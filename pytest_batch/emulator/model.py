@@ -6,9 +6,10 @@ so they can be exercised without a socket and the server stays a thin adapter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from ..interaction import Headers
 

@@ -10,8 +10,8 @@ and path parameters by position. Operations that exist only in older versions
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ..spec import Operation, Spec
 

@@ -16,7 +16,8 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..interaction import Headers, Interaction
 from ..spec import SpecLibrary
@@ -96,7 +97,7 @@ def _quiet_handler():
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             logging.getLogger("pytest_batch.emulator").debug('"%s" %s %s', self.requestline, code, size)
 
-        def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
+        def log_error(self, format: str, *args: Any) -> None:
             logging.getLogger("pytest_batch.emulator").debug(format, *args)
 
     return QuietHandler
@@ -152,7 +153,7 @@ class Emulator:
 
     # -- life cycle ---------------------------------------------------------------
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         """Bind the port and serve from a daemon thread; returns self."""
         if self._server is None:
             self.bind()
@@ -182,7 +183,7 @@ class Emulator:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

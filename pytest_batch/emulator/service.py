@@ -11,9 +11,10 @@ documented headers (`request-id`, `client-request-id` when asked, `ETag`, `Last-
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import orjson
 
@@ -24,8 +25,8 @@ from .auth import AuthPolicy
 from .clock import Clock
 from .faults import FaultPlan, Injection
 from .model import Call, Reply, ServiceError
-from .scheduler import dispatch
 from .routing import CANONICAL_VERSION, Route, canonical_path_params, routes_for
+from .scheduler import dispatch
 from .shapes import project
 from .state import State, Timing, http_date
 

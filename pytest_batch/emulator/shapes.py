@@ -8,7 +8,8 @@ counters take the version's JSON type (strings in 2025-06-01, integers before). 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def project(document: Any, schema: Mapping[str, Any] | None, definitions: Mapping[str, Any]) -> Any:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .clock import Clock, SystemClock
 from .model import Call, Entity, ServiceError, conflict, not_found

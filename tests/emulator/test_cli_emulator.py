@@ -61,6 +61,7 @@ def test_a_taken_port_is_a_one_line_error():
             capture_output=True,
             text=True,
             timeout=30,
+            check=False,
         )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -73,5 +74,6 @@ def test_a_key_that_is_not_base64_is_refused():
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert result.returncode == 2 and "base64" in result.stderr

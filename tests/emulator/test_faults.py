@@ -70,7 +70,7 @@ def test_a_fault_for_an_older_versions_operation_id(raw, emulator):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(status=200), dict(every=0), dict(after=-1), dict(latency=-1.0), dict(times=-2)]
+    "kwargs", [{"status": 200}, {"every": 0}, {"after": -1}, {"latency": -1.0}, {"times": -2}]
 )
 def test_nonsense_faults_are_refused(kwargs):
     with pytest.raises(ValueError):

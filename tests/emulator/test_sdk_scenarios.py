@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 pytest.importorskip("azure.batch")
 
-from azure.batch import models as m  # noqa: E402
+from azure.batch import models as m
+from azure.batch.models._models import BatchJobTerminateOptions
 
-from azure.batch.models._models import BatchJobTerminateOptions  # noqa: E402  (not exported by 15.1.0)
-
-from pytest_batch.emulator import ManualClock  # noqa: E402
-from pytest_batch.spec import SpecLibrary  # noqa: E402
+from pytest_batch.emulator import ManualClock
+from pytest_batch.spec import SpecLibrary
 
 VERSION = "2025-06-01"
 P = {"polling_interval": 0}
@@ -47,8 +47,8 @@ def _vm() -> m.VirtualMachineConfiguration:
 
 def steps(advance: Callable[[float], None]) -> list[tuple[str, Callable[[Any, dict], Any]]]:
     """The scenario. `ctx[name]` holds the resolved result of an earlier step."""
-    node = lambda ctx: ctx["nodes"][0].id  # noqa: E731
-    other = lambda ctx: ctx["nodes"][1].id  # noqa: E731
+    node = lambda ctx: ctx["nodes"][0].id
+    other = lambda ctx: ctx["nodes"][1].id
     return [
         # account level
         ("images", lambda c, ctx: c.list_supported_images()),
@@ -81,7 +81,7 @@ def steps(advance: Callable[[float], None]) -> list[tuple[str, Callable[[Any, di
         ("autoscale_off", lambda c, ctx: c.disable_pool_auto_scale("pool-1")),
         ("settle", lambda c, ctx: advance(60)),
         # nodes
-        ("sched_off", lambda c, ctx: c.disable_node_scheduling("pool-1", other(ctx))),
+        ("sched_off", lambda c, ctx: c.disable_node_scheduling("pool-1", other(ctx), m.BatchNodeDisableSchedulingOptions(node_disable_scheduling_option="requeue"))),
         ("sched_on", lambda c, ctx: c.enable_node_scheduling("pool-1", other(ctx))),
         ("user", lambda c, ctx: c.create_node_user("pool-1", node(ctx), m.BatchNodeUserCreateOptions(
             name="alice", password="Passw0rd!", is_admin=False))),
@@ -130,7 +130,7 @@ def steps(advance: Callable[[float], None]) -> list[tuple[str, Callable[[Any, di
         ("disable_job", lambda c, ctx: c.begin_disable_job(
             "job-1", m.BatchJobDisableOptions(disable_tasks="requeue"), **P)),
         ("enable_job", lambda c, ctx: c.begin_enable_job("job-1", **P)),
-        ("terminate_job", lambda c, ctx: c.begin_terminate_job("job-1", BatchJobTerminateOptions(), **P)),
+        ("terminate_job", lambda c, ctx: c.begin_terminate_job("job-1", BatchJobTerminateOptions(termination_reason="done"), **P)),
         ("delete_job", lambda c, ctx: c.begin_delete_job("job-1", **P)),
         # job schedules
         ("create_schedule", lambda c, ctx: c.create_job_schedule(m.BatchJobScheduleCreateOptions(
@@ -150,12 +150,12 @@ def steps(advance: Callable[[float], None]) -> list[tuple[str, Callable[[Any, di
         ("terminate_schedule", lambda c, ctx: c.begin_terminate_job_schedule("sched-1", **P)),
         ("delete_schedule", lambda c, ctx: c.begin_delete_job_schedule("sched-1", **P)),
         # node power and removal, then the pool
-        ("reboot", lambda c, ctx: c.begin_reboot_node("pool-1", node(ctx), **P)),
-        ("reimage", lambda c, ctx: c.begin_reimage_node("pool-1", node(ctx), **P)),
-        ("deallocate", lambda c, ctx: c.begin_deallocate_node("pool-1", node(ctx), **P)),
+        ("reboot", lambda c, ctx: c.begin_reboot_node("pool-1", node(ctx), {"nodeRebootOption": "requeue"}, **P)),
+        ("reimage", lambda c, ctx: c.begin_reimage_node("pool-1", node(ctx), {"nodeReimageOption": "requeue"}, **P)),
+        ("deallocate", lambda c, ctx: c.begin_deallocate_node("pool-1", node(ctx), {"nodeDeallocateOption": "requeue"}, **P)),
         ("start", lambda c, ctx: c.begin_start_node("pool-1", node(ctx), **P)),
         ("remove", lambda c, ctx: c.begin_remove_nodes(
-            "pool-1", m.BatchNodeRemoveOptions(node_list=[other(ctx)]), **P)),
+            "pool-1", m.BatchNodeRemoveOptions(node_ids=[other(ctx)]), **P)),
         ("delete_pool", lambda c, ctx: c.begin_delete_pool("pool-1", **P)),
     ]  # fmt: skip
 
