@@ -1,9 +1,10 @@
-"""The emulator on a real socket: Werkzeug's threaded WSGI server on loopback.
+"""The emulator on a real socket: the standard library's threaded HTTP/1.1 server on loopback.
 
-Werkzeug (Pallets) parses HTTP/1.1, keeps connections alive and runs one thread per
-connection; the Batch routing table is the spec itself (`OperationIndex`), so the WSGI
-application only converts between Werkzeug's request/response and `Service`'s value
-objects. `Emulator` is the Python API behind the `batch_emulator` fixture and the
+`http.server` parses requests and runs one thread per connection; connections are kept
+alive (Werkzeug's development server, tried first, closes every connection, which capped
+the emulator below Prism's throughput: bench/README.md). The Batch routing table is the
+spec itself (`OperationIndex`), so the handler only converts between the socket and
+`Service`'s value objects. `Emulator` is the Python API behind the `batch_emulator` fixture and the
 `pytest-batch emulator` command: start it (thread or foreground), point a client at
 `endpoint` with `account`/`key`, stop it.
 """
@@ -17,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..interaction import Headers, Interaction
@@ -34,44 +36,95 @@ def default_key(account: str) -> str:
     return base64.b64encode(hashlib.sha512(f"pytest-batch emulator {account}".encode()).digest()).decode("ascii")
 
 
-def wsgi_app(service: Service, tap: Callable[[Interaction], None] | None = None) -> Callable:
-    """The WSGI application that serves `service`; `tap` sees every exchange as an `Interaction`."""
-    from werkzeug.wrappers import Request, Response
+def _read_chunked(stream: Any, limit: int) -> bytes:
+    """A `Transfer-Encoding: chunked` request body (RFC 9112 7.1); stops reading past `limit`."""
+    body = bytearray()
+    while True:
+        size_line = stream.readline(1026)
+        try:
+            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+        except ValueError:
+            raise ConnectionResetError("malformed chunk size") from None
+        if size == 0:
+            while stream.readline(1026) not in (b"\r\n", b"\n", b""):
+                pass  # trailer fields
+            return bytes(body)
+        body += stream.read(size)
+        stream.readline(3)
+        if len(body) > limit:
+            return bytes(body)
 
-    def app(environ: dict, start_response: Callable) -> Any:
-        request = Request(environ)
-        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
-        if "://" in raw:  # absolute-form request target (proxies)
-            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
-        path, _, query = raw.partition("?")
-        incoming = HttpRequest(
-            method=request.method,
-            path=path or "/",
-            query=query,
-            headers=tuple(request.headers.items()),
-            body=request.get_data(cache=False),
-        )
-        answer = service.handle(incoming)
-        if tap is not None and not answer.drop:
-            tap(exchange(service, incoming, answer))
-        if answer.latency:
-            time.sleep(answer.latency)
-        if answer.drop:
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
+
+def handler_class(service: Service, tap: Callable[[Interaction], None] | None = None) -> type:
+    """The request handler class that serves `service`; `tap` sees every exchange as an `Interaction`.
+
+    `http.server` parses the request line and headers; HTTP/1.1 keeps connections alive
+    (clients such as azure-core reuse them), and each answer goes out in one write.
+    """
+    class BatchRequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "pytest-batch-emulator"
+        sys_version = ""
+        disable_nagle_algorithm = True
+
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            except ConnectionError:
+                self.close_connection = True
+
+        def _serve(self) -> None:
+            raw = self.path
+            if "://" in raw:  # absolute-form request target (proxies)
+                raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+            path, _, query = raw.partition("?")
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                body = _read_chunked(self.rfile, service.config.max_body)
+            else:
                 try:
-                    sock.shutdown(socket.SHUT_RDWR)
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if length < 0:
+                    self.send_error(400, "Content-Length is not a number")
+                    return
+                body = self.rfile.read(length) if length else b""
+            incoming = HttpRequest(self.command, path or "/", query, tuple(self.headers.items()), body)
+            answer = service.handle(incoming)
+            if tap is not None and not answer.drop:
+                tap(exchange(service, incoming, answer))
+            if answer.latency:
+                time.sleep(answer.latency)
+            if answer.drop:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
-            raise ConnectionResetError("connection dropped by an injected fault")
-        response = Response(answer.body, status=answer.status)
-        response.headers.clear()
-        for name, value in answer.headers:
-            response.headers.add(name, value)
-        response.automatically_set_content_length = False
-        return response(environ, start_response)
+                return
+            lines = [f"HTTP/1.1 {answer.status} {_reason(answer.status)}", f"Date: {self.date_time_string()}"]
+            lines += [f"{name}: {value}" for name, value in answer.headers]
+            if (self.headers.get("Connection") or "").lower() == "close":
+                self.close_connection = True
+                lines.append("Connection: close")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+            self.wfile.write(head + answer.body if answer.body else head)
 
-    return app
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+            logging.getLogger("pytest_batch.emulator").debug("%s " + format, self.address_string(), *args)
+
+    return BatchRequestHandler
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def exchange(service: Service, request: HttpRequest, response: HttpResponse) -> Interaction:
@@ -88,19 +141,14 @@ def exchange(service: Service, request: HttpRequest, response: HttpResponse) -> 
     )
 
 
-def _quiet_handler():
-    from werkzeug.serving import WSGIRequestHandler
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a kept-alive idle connection must not block stop()
+    request_queue_size = 128
+    allow_reuse_address = True
 
-    class QuietHandler(WSGIRequestHandler):
-        """Access lines go to the `pytest_batch.emulator` logger at DEBUG, not to stderr."""
 
-        def log_request(self, code: Any = "-", size: Any = "-") -> None:
-            logging.getLogger("pytest_batch.emulator").debug('"%s" %s %s', self.requestline, code, size)
-
-        def log_error(self, format: str, *args: Any) -> None:
-            logging.getLogger("pytest_batch.emulator").debug(format, *args)
-
-    return QuietHandler
+class _Unbound:
+    """Placeholder handler until the service exists (replaced in `bind` before serving)."""
 
 
 class Emulator:
@@ -191,29 +239,15 @@ class Emulator:
 
     def bind(self) -> None:
         """Open the listening socket (raises OSError when the port is taken) without serving yet."""
-        from werkzeug.serving import make_server
-
         if self._server is not None:
             raise RuntimeError("this emulator is already running")
-        # Bind our own socket: Werkzeug reports a taken port by exiting the process, a library
-        # must raise instead. Bound first so the service knows its own URL (DataServiceId).
-        listener = socket.create_server((self.host, self._requested_port), backlog=128)
-        try:
-            server = make_server(
-                self.host,
-                listener.getsockname()[1],
-                lambda environ, start_response: [],
-                threaded=True,
-                request_handler=_quiet_handler(),
-                fd=listener.fileno(),
-            )
-        finally:
-            listener.close()  # Werkzeug works on its own duplicate of the descriptor
+        server = _Server((self.host, self._requested_port), _Unbound, bind_and_activate=True)
         port = server.server_address[1]
+        # bound first so the service knows its own URL (DataServiceId, odata.metadata)
         self.service = Service(self._config, base_url=f"http://{self.host}:{port}", library=self._library)
         for fault in self._initial_faults:
             self.service.faults.add(fault)
-        server.app = wsgi_app(self.service, self._tap)
+        server.RequestHandlerClass = handler_class(self.service, self._tap)
         self._server = server
 
     # -- what tests use --------------------------------------------------------------

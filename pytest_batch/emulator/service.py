@@ -10,6 +10,7 @@ documented headers (`request-id`, `client-request-id` when asked, `ETag`, `Last-
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -102,6 +103,10 @@ class Service:
         try:
             reply, version, injection = self._serve(request, headers)
         except ServiceError as error:
+            reply, version, injection = _error_reply(error), None, Injection()
+        except Exception as exc:  # a bug in a handler: answer 500 like the service, keep serving
+            logging.getLogger("pytest_batch.emulator").exception("emulator error on %s %s", request.method, request.path)
+            error = ServiceError(500, "InternalServerError", f"The emulator failed on this request: {exc!r}")
             reply, version, injection = _error_reply(error), None, Injection()
         if injection.fault is not None and injection.fault.drop:
             return HttpResponse(0, (), b"", injection.latency, drop=True)

@@ -47,8 +47,10 @@ def test_serves_signed_requests_and_stops_on_signal(stop):
         code = process.wait(timeout=10)
     assert code == 0
     assert "stopped" in process.stderr.read()
-    with socket.socket() as s:  # the port is released
+    with socket.socket() as s:  # the port is released (TIME_WAIT of the served connection aside)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+        s.listen()
 
 
 def test_a_taken_port_is_a_one_line_error():
