@@ -112,7 +112,7 @@ def handler_class(service: Service, tap: Callable[[Interaction], None] | None = 
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        def log_message(self, format: str, *args: Any) -> None:
             logging.getLogger("pytest_batch.emulator").debug("%s " + format, self.address_string(), *args)
 
     return BatchRequestHandler

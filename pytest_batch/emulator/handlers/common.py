@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import Call, Reply
+from ..model import Call, Reply, ServiceError, conflict
 from ..state import Record, State, iso
 
 
@@ -164,3 +164,21 @@ def byte_range(call: Call, content: bytes) -> bytes:
     if start > end or start >= max(len(content), 1):
         raise ServiceError(416, "InvalidRange", "The range specified is invalid for the current size of the resource.")
     return content[start : end + 1]
+
+
+def delete_file(files: dict, path: str, *, recursive: bool) -> Reply:
+    """Delete a file, or a directory's files when `recursive` (a node's and a task's files alike).
+
+    A non-empty directory without `recursive` is 409; a path that names nothing is 404.
+    """
+    if path in files:
+        del files[path]
+        return Reply(200)
+    inside = [p for p in files if p.startswith(path + "/")]
+    if not path or not inside:
+        raise ServiceError(404, "FileNotFound", "The specified file does not exist.")
+    if not recursive:
+        raise conflict("OperationInvalidForCurrentState", "The directory is not empty; delete it with recursive=true.")
+    for name in inside:
+        del files[name]
+    return Reply(200)

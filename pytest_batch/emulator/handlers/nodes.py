@@ -37,7 +37,7 @@ from ..model import (
 )
 from ..odata import list_reply
 from ..state import Record, State, http_date, iso
-from .common import body_of, bump, entity_reply, file_reply, live_pool, selected, set_state
+from .common import body_of, bump, delete_file, entity_reply, file_reply, live_pool, selected, set_state
 
 READY = ("idle", "running")
 WAITING_OPTIONS = ("taskcompletion", "retaineddata")  # the node keeps its tasks until they end
@@ -517,18 +517,7 @@ def get_node_file_properties(state: State, call: Call) -> Reply:
 
 def delete_node_file(state: State, call: Call) -> Reply:
     _, node = _target(state, call, change=False)
-    path, files = _path(call), files_of(node)
-    if path in files:
-        del files[path]
-        return Reply(200)
-    inside = [p for p in files if p.startswith(path + "/")]
-    if not path or not inside:
-        raise ServiceError(404, "FileNotFound", "The specified file does not exist.")
-    if not call.flag("recursive"):
-        raise conflict("OperationInvalidForCurrentState", "The directory is not empty; delete it with recursive=true.")
-    for name in inside:
-        del files[name]
-    return Reply(200)
+    return delete_file(files_of(node), _path(call), recursive=call.flag("recursive"))
 
 
 HANDLERS = MappingProxyType(

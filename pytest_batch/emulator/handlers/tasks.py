@@ -18,7 +18,7 @@ from .. import scheduler
 from ..model import Call, Reply, ServiceError, StoredFile, conflict, invalid_property
 from ..odata import list_reply
 from ..state import Record, State, check_conditions, iso
-from .common import body_of, detached, entity_reply, expands, file_reply, selected
+from .common import body_of, delete_file, detached, entity_reply, expands, file_reply, selected
 from .jobs import ensure_changeable
 
 MAX_COLLECTION = 100  # tasks in one add-collection request (BatchTaskGroup.value)
@@ -216,17 +216,7 @@ def get_task_file_properties(state: State, call: Call) -> Reply:
 def delete_task_file(state: State, call: Call) -> Reply:
     _, _, files, root = _files(state, call)
     path = f"{root}/{call.path['filePath'].strip('/')}"
-    if path in files:
-        del files[path]
-        return Reply(200)
-    inside = [p for p in files if p.startswith(path + "/")]
-    if not inside:
-        raise ServiceError(404, "FileNotFound", "The specified file does not exist.")
-    if not call.flag("recursive"):
-        raise conflict("OperationInvalidForCurrentState", "The directory is not empty; delete it with recursive=true.")
-    for name in inside:
-        del files[name]
-    return Reply(200)
+    return delete_file(files, path, recursive=call.flag("recursive"))
 
 
 HANDLERS = MappingProxyType(
