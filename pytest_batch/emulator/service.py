@@ -90,6 +90,7 @@ class Service:
         self.validator = Validator(self.library)
         self.auth = AuthPolicy(config.account, config.key, config.bearer)
         self.state = State(account=config.account, clock=config.clock, timing=config.timing)
+        self.state.after_event = dispatch
         self.faults = FaultPlan()
         self.handlers = HANDLERS if handlers is None else handlers
         self._routes: dict[str, Mapping[str, Route]] = {}

@@ -49,7 +49,7 @@ def _project(document: Any, schema: Mapping[str, Any], definitions: Mapping[str,
         items = schema.get("items")
         return [_project(item, items, definitions, depth + 1) for item in document] if items else document
     if not isinstance(document, dict):
-        return _retype(document, schema)
+        return _respell(_retype(document, schema), schema)
     properties, additional = _properties(schema, definitions, depth)
     if not properties:
         if isinstance(additional, dict):
@@ -73,3 +73,12 @@ def _retype(value: Any, schema: Mapping[str, Any]) -> Any:
     if kind == "string" and schema.get("format") == "int64" and type(value) is int:
         return str(value)
     return value
+
+
+def _respell(value: Any, schema: Mapping[str, Any]) -> Any:
+    """An enum value in the version's own spelling (`noaction` in 2025-06-01 is `noAction` in 2017)."""
+    enum = schema.get("enum")
+    if not isinstance(value, str) or not enum or value in enum:
+        return value
+    folded = value.lower()
+    return next((e for e in enum if isinstance(e, str) and e.lower() == folded), value)

@@ -120,6 +120,8 @@ class State:
         self.tasks: dict[str, Table] = {}  # job id (lower) → its tasks
         self.nodes: dict[str, Table] = {}  # pool id (lower) → its compute nodes
         self.now: datetime = self.clock.now()
+        # called with the state after every settled event (the service sets the task scheduler here)
+        self.after_event: Callable[[State], None] | None = None
 
     # -- time -------------------------------------------------------------------
 
@@ -133,6 +135,8 @@ class State:
             due, _, action = heapq.heappop(self._events)
             self.now = max(self.now, due)
             action(self.now)
+            if self.after_event is not None:
+                self.after_event(self)  # e.g. start tasks on a node that just became idle, at that time
         self.now = max(self.now, now)
 
     def after(self, seconds: float, action: Callable[[datetime], None], *, start: datetime | None = None) -> datetime:
