@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import re
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
@@ -24,7 +23,7 @@ from .. import scheduler
 from ..model import Call, Entity, Reply, conflict, invalid_property
 from ..odata import list_reply
 from ..state import Record, State, Table, iso
-from .common import body_of, entity_reply, selected, transition
+from .common import body_of, entity_reply, json_copy, selected, transition
 
 # id, display name, versions
 _APPLICATIONS = (
@@ -75,12 +74,12 @@ def applications(state: State) -> Table:
 
 
 def list_applications(state: State, call: Call) -> Reply:
-    return list_reply(call, [copy.deepcopy(r.data) for r in applications(state)], "applications")
+    return list_reply(call, [json_copy(r.data) for r in applications(state)], "applications")
 
 
 def get_application(state: State, call: Call) -> Reply:
     record = applications(state).get(call.path["applicationId"])
-    return entity_reply(record, 200, "applications/@Element", copy.deepcopy(record.data))
+    return entity_reply(record, 200, "applications/@Element", json_copy(record.data))
 
 
 # -- images, node counts, usage ----------------------------------------------------------------------
@@ -223,7 +222,7 @@ def get_certificate(state: State, call: Call) -> Reply:
 
 
 def list_certificates(state: State, call: Call) -> Reply:
-    return list_reply(call, [copy.deepcopy(r.data) for r in state.certificates], "certificates")
+    return list_reply(call, [json_copy(r.data) for r in state.certificates], "certificates")
 
 
 def _pools_using(state: State, certificate: Record) -> list[str]:

@@ -6,6 +6,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ..model import Call, Reply, ServiceError, conflict
 from ..state import Record, State, iso
 
@@ -15,9 +17,18 @@ def entity_reply(record: Record, status: int = 200, odata_type: str | None = Non
     return Reply(status, body, record.entity(), odata_type=odata_type)
 
 
+def json_copy(data: Any) -> Any:
+    """A deep copy of plain JSON data: an orjson round trip is several times faster than deepcopy,
+    which was a third of a get-job's cost (bench/README.md); anything else falls back to deepcopy."""
+    try:
+        return orjson.loads(orjson.dumps(data))
+    except TypeError:
+        return copy.deepcopy(data)
+
+
 def document(record: Record) -> dict[str, Any]:
     """A copy of the resource's document, safe to hand to the response pipeline."""
-    return copy.deepcopy(record.data)
+    return json_copy(record.data)
 
 
 def body_of(call: Call) -> dict[str, Any]:
@@ -59,7 +70,7 @@ def selected(call: Call, data: Mapping[str, Any]) -> dict[str, Any]:
     """A detached copy of `data` cut down to the request's `$select` clause (all of it when absent)."""
     from ..odata import select
 
-    return copy.deepcopy(select(data, call.query.get("$select")))
+    return json_copy(select(data, call.query.get("$select")))
 
 
 def detached(reply: Reply) -> Reply:
