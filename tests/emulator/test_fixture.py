@@ -31,3 +31,4 @@ def test_batch_emulator_fixture_serves_a_session(pytester):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
