@@ -6,7 +6,8 @@ pytest-batch installed, so heavy modules are imported inside the fixtures that n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -56,7 +57,7 @@ def _session_layers(config: pytest.Config) -> tuple[dict[str, Any], dict[str, An
 
 
 @pytest.fixture(scope="session")
-def batch_emulator() -> Iterator["Emulator"]:
+def batch_emulator() -> Iterator[Emulator]:
     """An emulated Batch account on a free loopback port for the whole session.
 
     Yields the running `Emulator`: `endpoint`, `account` and `key` to configure a client

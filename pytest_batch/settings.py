@@ -7,8 +7,9 @@ layer it came from and the allowed values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import BatchContractError
 
