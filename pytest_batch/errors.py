@@ -45,3 +45,13 @@ class RecordingError(BatchContractError):
         self.problem = problem
         where = path if index is None else f"{path} [interaction {index}]"
         super().__init__(f"{where}: {problem}", hint=hint)
+
+
+class SecretLeakError(BatchContractError):
+    """A cassette (about to be written or on disk) still holds a secret-shaped value: fail closed."""
+
+    def __init__(self, path: str, location: str, problem: str, *, leaks: tuple = (), hint: str = "") -> None:
+        self.path = path
+        self.location = location
+        self.leaks = leaks
+        super().__init__(f"{path}: secret-shaped value at {location}: {problem}", hint=hint)
