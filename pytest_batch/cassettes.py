@@ -1,0 +1,370 @@
+"""vcrpy glue for recording and replaying Batch traffic: a matcher, an atomic persister, a configured `VCR`.
+
+Everything here plugs into vcrpy's own extension points (a matcher that raises `AssertionError`, a persister
+class, `before_record_*` filters) instead of patching it. vcrpy costs ~190 ms to import, so it is imported only
+inside the functions that need it; the matcher and `explain_miss` are pure and never import it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .errors import RecordingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import vcr
+
+# Query parameters that do not change what the service answers. `timeout` is the server-side time limit
+# (clients vary it); `$skiptoken` is NOT here: it selects the page, so paging replays in order.
+VOLATILE_QUERY = frozenset({"timeout"})
+
+# The only request headers compared: they make the service answer differently (304/412, a byte range).
+# Everything else is ignored, notably ocp-date, client-request-id, return-client-request-id, Authorization,
+# User-Agent, x-ms-* ids, Host, Content-Length, Accept-Encoding (they vary per run, client or account).
+MATCHED_HEADERS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "ocp-range")
+
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+
+_MISSING = object()
+_DAMAGED_HINT = "restore it from version control, or delete it and record again"
+
+
+# -- matching ------------------------------------------------------------------------------------------------------
+
+
+def _body_bytes(request: Any) -> bytes:
+    body = getattr(request, "body_bytes", _MISSING)
+    if body is _MISSING:
+        body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "getvalue"):
+        return body.getvalue()
+    return bytes(body)
+
+
+def _json_or_bytes(body: bytes) -> Any:
+    """The body as JSON data, or the raw bytes when it is not JSON (so the two are never confused)."""
+    if not body.strip():
+        return b""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
+def _pointer_token(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _same_leaf(a: Any, b: Any) -> bool:
+    # bool is an int in Python; in JSON `true` and `1` are different values
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def first_difference(a: Any, b: Any, pointer: str = "") -> str | None:
+    """The JSON pointer of the first place where two JSON documents differ (keys in sorted order), else None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(a.keys() | b.keys(), key=str):
+            here = f"{pointer}/{_pointer_token(key)}"
+            if key not in a or key not in b:
+                return here
+            found = first_difference(a[key], b[key], here)
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for index, (x, y) in enumerate(zip(a, b)):
+            found = first_difference(x, y, f"{pointer}/{index}")
+            if found is not None:
+                return found
+        return None if len(a) == len(b) else f"{pointer}/{min(len(a), len(b))}"
+    return None if _same_leaf(a, b) else pointer
+
+
+@dataclass(frozen=True)
+class _Key:
+    """What identifies a request for replay, computed once per request."""
+
+    method: str
+    path: str
+    api_version: str | None
+    query: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
+    body: Any
+
+
+def _key(request: Any) -> _Key:
+    parts = urlsplit(request.uri)
+    api_version = None
+    query = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "api-version":
+            api_version = value
+        elif name.lower() not in VOLATILE_QUERY:
+            query.append((name, value))
+    headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
+    return _Key(
+        method=request.method.upper(),
+        path=unquote(parts.path) or "/",
+        api_version=api_version,
+        query=tuple(sorted(query)),
+        headers=tuple((h, headers[h]) for h in MATCHED_HEADERS if h in headers),
+        body=_json_or_bytes(_body_bytes(request)),
+    )
+
+
+def _differences(new: _Key, recorded: _Key) -> list[str]:
+    """One short phrase per part that differs, in the order a reader checks them."""
+    found = []
+    if new.method != recorded.method:
+        found.append(f"method {new.method} != recorded {recorded.method}")
+    if new.path != recorded.path:
+        found.append(f"path {new.path} != recorded {recorded.path}")
+    if new.api_version != recorded.api_version:
+        found.append(f"api-version {new.api_version} != recorded {recorded.api_version}")
+    if new.query != recorded.query:
+        mine, theirs = dict(new.query), dict(recorded.query)
+        names = sorted(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n))
+        found.append(f"query parameters differ: {', '.join(names)}")
+    if new.headers != recorded.headers:
+        mine, theirs = dict(new.headers), dict(recorded.headers)
+        names = sorted(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n))
+        found.append(f"headers differ: {', '.join(names)}")
+    if isinstance(new.body, bytes) or isinstance(recorded.body, bytes):
+        if type(new.body) is not type(recorded.body) or new.body != recorded.body:
+            found.append("body differs (not both JSON; compared as bytes)")
+    else:
+        pointer = first_difference(new.body, recorded.body)
+        if pointer is not None:
+            found.append(f"body differs at {pointer or '/'}")
+    return found
+
+
+def batch_matcher(r1: Any, r2: Any) -> None:
+    """vcrpy matcher: same Batch operation call, ignoring host, volatile query and per-call headers.
+
+    Compares method, percent-decoded path, `api-version`, the other query parameters except `timeout`, the
+    conditional/range headers, and the body as JSON data (key order and whitespace do not matter).
+    """
+    found = _differences(_key(r1), _key(r2))
+    if found:
+        raise AssertionError("; ".join(found))
+
+
+def explain_miss(request: Any, recorded_requests: Sequence[Any]) -> str:
+    """Which recorded request came closest to `request` and what differed, in one or two lines.
+
+    Closest is a request with the same method and path first, then the one with the fewest differences.
+    """
+    if not recorded_requests:
+        return f"no match for {request.method} {urlsplit(request.uri).path}: the cassette has no recorded requests"
+    key = _key(request)
+    ranked = []
+    for index, recorded in enumerate(recorded_requests):
+        other = _key(recorded)
+        found = _differences(key, other)
+        same_call = other.method == key.method and other.path == key.path
+        ranked.append((not same_call, len(found), index, other, found))
+    _, _, index, other, found = min(ranked, key=lambda row: row[:3])
+    if not found:
+        return (
+            f"no unplayed match for {key.method} {key.path}: recorded request #{index} matches but was already played"
+        )
+    return (
+        f"no match for {key.method} {key.path}; closest recorded request #{index} "
+        f"({other.method} {other.path}): " + "; ".join(found)
+    )
+
+
+# -- persisting ----------------------------------------------------------------------------------------------------
+
+
+def _describe(error: BaseException) -> str:
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:  # a YAML syntax error: say where
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    if isinstance(error, KeyError):
+        return f"not a vcrpy cassette: missing key {error.args[0]!r}"
+    if isinstance(error, (TypeError, AttributeError, IndexError)):
+        return "not a vcrpy cassette: expected a mapping with 'interactions' of request/response pairs"
+    text = " ".join(str(error).split())
+    return f"cannot be read: {text[:200]}"
+
+
+def atomic_write(path: Path, data: str) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never a part.
+
+    The text goes to a temporary file in the same directory (same file system), is fsynced, then replaces
+    `path` with `os.replace`; on any failure the temporary file is removed and `path` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable; not every platform lets a directory be opened
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+class AtomicPersister:
+    """vcrpy persister: atomic saves, and loads that refuse a damaged cassette instead of re-recording over it.
+
+    vcrpy's own persister raises `CassetteDecodeError` for a bad file, which vcrpy treats as an empty cassette
+    that recording then overwrites; this one raises `RecordingError` (file, problem, fix), which vcrpy lets
+    through, so the file is left as it is.
+    """
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str | os.PathLike[str], serializer: Any) -> tuple[Any, ...]:
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
+
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        try:
+            data = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise RecordingError(str(path), "not UTF-8 text", hint=_DAMAGED_HINT) from None
+        if not data.strip():  # as vcrpy does: an empty file is a cassette still to be recorded
+            raise CassetteNotFoundError()
+        try:
+            return tuple(deserialize(data, serializer))
+        except Exception as error:  # yaml, json, KeyError, TypeError... all mean "damaged"
+            raise RecordingError(str(path), _describe(error), hint=_DAMAGED_HINT) from error
+
+    @staticmethod
+    def save_cassette(cassette_path: str | os.PathLike[str], cassette_dict: dict[str, Any], serializer: Any) -> None:
+        from vcr.serialize import serialize
+
+        data = serialize(cassette_dict, serializer)  # before touching the disk: a failure here writes nothing
+        atomic_write(Path(cassette_path), data)
+
+
+class ReadOnlyPersister(AtomicPersister):
+    """For record mode `none`: loads like `AtomicPersister`, never writes (the cassette's bytes and mtime stay)."""
+
+    @staticmethod
+    def save_cassette(cassette_path: str | os.PathLike[str], cassette_dict: dict[str, Any], serializer: Any) -> None:
+        return None
+
+
+# -- configuration -------------------------------------------------------------------------------------------------
+
+
+def vcr_config(
+    cassette_dir: str | os.PathLike[str],
+    record_mode: str,
+    *,
+    before_record_request: Any = None,
+    before_record_response: Any = None,
+) -> vcr.VCR:
+    """A `vcr.VCR` for Batch cassettes: `batch` matcher, atomic (or read-only) persister, YAML, decoded bodies.
+
+    `record_mode` is one of `none`, `once`, `new_episodes`, `all`. For `rewrite` (delete, then record) the
+    plugin wraps the recording in `prepare_rewrite(path)` and records with `all`.
+    """
+    if record_mode not in RECORD_MODES:
+        raise ValueError(
+            f"record mode {record_mode!r}: use one of {', '.join(RECORD_MODES)}"
+            + (" (for rewrite use prepare_rewrite() with 'all')" if record_mode == "rewrite" else "")
+        )
+    import vcr
+
+    recorder = vcr.VCR(
+        cassette_library_dir=os.fspath(cassette_dir),
+        record_mode=record_mode,
+        match_on=["batch"],
+        serializer="yaml",
+        decode_compressed_response=True,
+        before_record_request=before_record_request,
+        before_record_response=before_record_response,
+    )
+    recorder.register_matcher("batch", batch_matcher)
+    recorder.register_persister(ReadOnlyPersister if record_mode == "none" else AtomicPersister)
+    return recorder
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A cassette moved aside for re-recording; `commit()` drops the old one, `restore()` puts it back.
+
+    As a context manager it restores when the block raises and commits otherwise. The plugin calls
+    `restore()` itself when the test fails, since pytest does not raise a test failure through a fixture.
+    """
+
+    path: Path
+    backup: Path | None
+
+    def commit(self) -> None:
+        if self.backup is not None:
+            self.backup.unlink(missing_ok=True)
+
+    def restore(self) -> None:
+        """Discard whatever the failed recording wrote and bring back the old cassette (if there was one)."""
+        if self.backup is not None and self.backup.exists():
+            os.replace(self.backup, self.path)
+        elif self.backup is None:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Rewrite:  # noqa: PYI034 - a frozen value object, not meant for subclassing
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.restore()
+
+
+def prepare_rewrite(path: str | os.PathLike[str]) -> Rewrite:
+    """Move the cassette at `path` aside (same directory, atomic rename) so that a recording starts empty.
+
+    A backup left by an interrupted rewrite is restored first when the cassette itself is missing; when both
+    exist it is ambiguous which one to keep, so this refuses.
+    """
+    path = Path(path)
+    backup = path.with_name(path.name + ".rewrite-backup")
+    if backup.exists():
+        if path.exists():
+            raise RecordingError(
+                str(backup),
+                "a backup from an interrupted rewrite sits next to the cassette",
+                hint=f"keep one of {path.name} and {backup.name} and delete the other",
+            )
+        os.replace(backup, path)
+    if not path.exists():
+        return Rewrite(path, None)
+    os.replace(path, backup)
+    return Rewrite(path, backup)
