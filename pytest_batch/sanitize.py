@@ -324,17 +324,12 @@ class Sanitizer:
         return body
 
     def _text_body(self, text: str) -> str:
-        stripped = text.lstrip("\ufeff \t\r\n")
-        if stripped[:1] in ("{", "["):
-            try:
-                document = json.loads(stripped)
-            except ValueError:
-                pass
-            else:
-                new = self._json(document, ())
-                if new is document:
-                    return text
-                return json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+        document = _json_document(text)
+        if document is not _NOT_JSON:
+            new = self._json(document, ())
+            if new is document:
+                return text
+            return json.dumps(new, ensure_ascii=False, separators=(",", ":"))
         new_text = self.text(text)
         return text if new_text == text else new_text
 
@@ -464,15 +459,10 @@ def _scan_body(body: Any) -> Iterator[tuple[str, str, str]]:
         body = body.decode("utf-8", "replace")  # binary bodies still show ASCII secrets
     if not isinstance(body, str) or not body:
         return
-    stripped = body.lstrip("\ufeff \t\r\n")
-    if stripped[:1] in ("{", "["):
-        try:
-            document = json.loads(stripped)
-        except ValueError:
-            pass
-        else:
-            yield from _scan_json(document, (), None)
-            return
+    document = _json_document(body)
+    if document is not _NOT_JSON:
+        yield from _scan_json(document, (), None)
+        return
     for kind, excerpt in _find_in_text(body):
         yield "body", kind, excerpt
 
@@ -532,3 +522,17 @@ def assert_clean(cassette_data: Mapping[str, Any] | list[Any], path: str) -> Non
             leaks=tuple(leaks),
             hint="add a sanitize Rule for this value (Sanitizer.with_rules) and re-record; do not commit this cassette",
         )
+
+
+_NOT_JSON = object()
+
+
+def _json_document(text: str) -> Any:
+    """The JSON object or array a text body holds (a BOM and whitespace allowed), else `_NOT_JSON`."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped[:1] not in ("{", "["):
+        return _NOT_JSON
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return _NOT_JSON
