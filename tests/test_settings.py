@@ -32,7 +32,9 @@ def test_precedence_is_positional(values):
     assert resolve(*layers).record_mode == expected
 
 
-@pytest.mark.parametrize("layer_index, layer_name", enumerate(["command line", "ini", "batch_config fixture", "marker"]))
+@pytest.mark.parametrize(
+    "layer_index, layer_name", list(enumerate(["command line", "ini", "batch_config fixture", "marker"]))
+)
 def test_a_bad_value_names_option_layer_and_choices(layer_index, layer_name):
     layers = [{} for _ in range(4)]
     layers[layer_index] = {"contract": "loud"}
