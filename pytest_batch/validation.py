@@ -21,7 +21,7 @@ import orjson
 from . import formats as fmt
 from .compiled import REQUEST, RESPONSE, SELECTED, CompiledSpec
 from .interaction import Headers, Interaction, Source
-from .spec import Operation, Parameter, Resolution, Spec, SpecLibrary
+from .spec import Match, Operation, Parameter, Resolution, Spec, SpecLibrary
 from .traffic import classify, classify_host
 
 ERROR = "error"
@@ -220,6 +220,16 @@ class Validator:
                 self._resolutions[requested] = resolution
         spec = self.library.get(resolution.used)
         match = spec.match(interaction.method, path, query)
+        return self._outcome(interaction, spec, resolution, path, query, match)
+
+    def check_matched(self, interaction: Interaction, spec: Spec, match: Match, query: Mapping[str, str]) -> Outcome:
+        """`check` for a caller that already routed the request (the emulator): same findings,
+        without classifying the host and matching the operation a second time. `query` has
+        lower-cased names, as `check` builds it."""
+        resolution = Resolution(spec.api_version, spec.api_version)
+        return self._outcome(interaction, spec, resolution, "", query, match)
+
+    def _outcome(self, interaction, spec, resolution, path, query, match) -> Outcome:
         found: list[Violation] = []
         self._violations(interaction, spec, resolution, path, query, match, found)
         return Outcome(

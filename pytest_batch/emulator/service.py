@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ..interaction import Headers, Interaction
-from ..spec import Spec, SpecLibrary
+from ..spec import Match, Spec, SpecLibrary
 from ..validation import ERROR, UNKNOWN_ENUM_VALUE, Validator, Violation, _parse_query
 from .auth import AuthPolicy
 from .clock import Clock
@@ -169,7 +169,7 @@ class Service:
                 (("MaxLimit", str(self.config.max_body)),),
             )
         if self.config.validate_requests:
-            self._validate(request, headers)
+            self._validate(request, headers, spec, match, query)
         body = _parse_body(request.body)
         handler = self.handlers.get(route.operation_id)
         if handler is None:
@@ -179,7 +179,6 @@ class Service:
         with self.state.lock:
             now = self.state.clock.now()
             self.state.settle(now)
-            dispatch(self.state)
             call = Call(
                 operation_id=route.operation_id,
                 api_version=version,
@@ -202,9 +201,10 @@ class Service:
             table = self._routes.setdefault(spec.api_version, routes_for(spec, self.library.get(CANONICAL_VERSION)))
         return table
 
-    def _validate(self, request: HttpRequest, headers: Headers) -> None:
+    def _validate(self, request: HttpRequest, headers: Headers, spec: Spec, match: Match, query: dict) -> None:
         url = f"{self.base_url}{request.path}" + (f"?{request.query}" if request.query else "")
-        outcome = self.validator.check(Interaction(request.method, url, headers, request.body))
+        interaction = Interaction(request.method, url, headers, request.body)
+        outcome = self.validator.check_matched(interaction, spec, match, query)
         errors = [v for v in outcome.violations if v.severity == ERROR or _unknown_enum(v)]
         if errors:
             raise error_for(min(errors, key=Violation.rank))
@@ -251,7 +251,6 @@ class Service:
         clock.advance(seconds)
         with self.state.lock:
             self.state.settle(clock.now())
-            dispatch(self.state)
 
 
 def _unknown_enum(violation: Violation) -> bool:
@@ -368,12 +367,10 @@ def error_for(violation: Violation) -> ServiceError:
 
 
 def _missing_name(violation: Violation) -> str | None:
-    text = violation.message
-    if "'" in text:
-        parts = text.split("'")
-        if len(parts) >= 3:
-            return parts[1]
-    return None
+    """The first required name (`expected`) absent from the object (`actual`)."""
+    present = violation.actual if isinstance(violation.actual, dict) else {}
+    names = violation.expected if isinstance(violation.expected, list) else []
+    return next((name for name in names if name not in present), None)
 
 
 def _property_name(pointer: str, leaf: str | None) -> str:
