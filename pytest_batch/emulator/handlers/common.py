@@ -193,3 +193,11 @@ def delete_file(files: dict, path: str, *, recursive: bool) -> Reply:
     for name in inside:
         del files[name]
     return Reply(200)
+
+
+def refuse_in(record: Record, refusals: Mapping[str, tuple[str, str]]) -> None:
+    """409 with the (code, message) `refusals` gives for the record's current state, if any:
+    jobs and job schedules refuse changes while deleting, terminating or completed."""
+    refusal = refusals.get(record.data.get("state"))
+    if refusal is not None:
+        raise conflict(*refusal)

@@ -17,7 +17,7 @@ from .. import scheduler
 from ..model import Call, Reply, ServiceError, conflict, invalid_property
 from ..odata import list_reply
 from ..state import Record, State, check_conditions
-from .common import body_of, detached, entity_reply, expands, resource_url, selected
+from .common import body_of, detached, entity_reply, expands, refuse_in, resource_url, selected
 
 # what PUT resets when the request leaves it out (the documented defaults)
 _REPLACE_DEFAULTS = MappingProxyType(
@@ -29,15 +29,18 @@ def _job(state: State, call: Call) -> Record:
     return state.jobs.get(call.path["jobId"])
 
 
+_UNCHANGEABLE = MappingProxyType(
+    {
+        "deleting": ("JobBeingDeleted", "The specified job has been marked for deletion and is being reclaimed."),
+        "terminating": ("JobBeingTerminated", "The specified job is being terminated."),
+        "completed": ("JobCompleted", "The specified job is already in a completed state."),
+    }
+)
+
+
 def ensure_changeable(job: Record) -> None:
     """409 for a job that no longer takes changes (being deleted, terminating or completed)."""
-    current = job.data.get("state")
-    if current == "deleting":
-        raise conflict("JobBeingDeleted", "The specified job has been marked for deletion and is being reclaimed.")
-    if current == "terminating":
-        raise conflict("JobBeingTerminated", "The specified job is being terminated.")
-    if current == "completed":
-        raise conflict("JobCompleted", "The specified job is already in a completed state.")
+    refuse_in(job, _UNCHANGEABLE)
 
 
 def _check_settings(body: dict[str, Any]) -> None:

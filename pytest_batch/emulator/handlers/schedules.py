@@ -16,7 +16,7 @@ from .. import scheduler
 from ..model import Call, Reply, conflict, invalid_property
 from ..odata import list_reply
 from ..state import Record, State, check_conditions, iso
-from .common import body_of, detached, entity_reply, expands, resource_url, selected
+from .common import body_of, detached, entity_reply, expands, refuse_in, resource_url, selected
 
 MIN_INTERVAL = 60.0  # seconds: the documented minimum of recurrenceInterval and startWindow
 
@@ -25,14 +25,17 @@ def _schedule(state: State, call: Call) -> Record:
     return state.job_schedules.get(call.path["jobScheduleId"])
 
 
+_UNCHANGEABLE = MappingProxyType(
+    {
+        "deleting": ("JobScheduleBeingDeleted", "The specified job schedule has been marked for deletion."),
+        "terminating": ("JobScheduleBeingTerminated", "The specified job schedule is being terminated."),
+        "completed": ("JobScheduleCompleted", "The specified job schedule is already in completed state."),
+    }
+)
+
+
 def _ensure_changeable(schedule: Record) -> None:
-    current = schedule.data.get("state")
-    if current == "deleting":
-        raise conflict("JobScheduleBeingDeleted", "The specified job schedule has been marked for deletion.")
-    if current == "terminating":
-        raise conflict("JobScheduleBeingTerminated", "The specified job schedule is being terminated.")
-    if current == "completed":
-        raise conflict("JobScheduleCompleted", "The specified job schedule is already in completed state.")
+    refuse_in(schedule, _UNCHANGEABLE)
 
 
 def _check_schedule(config: dict[str, Any] | None) -> None:
