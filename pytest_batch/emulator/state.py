@@ -224,4 +224,5 @@ def check_conditions(call: Call, record: Record, *, write: bool) -> None:
 
 
 def _etags(header: str) -> set[str]:
-    return {part.strip().strip('"') for part in header.split(",")} | {part.strip() for part in header.split(",")}
+    """The entity tags a conditional header lists, quotes removed (ours are sent unquoted)."""
+    return {part.strip().strip('"') for part in header.split(",")}

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from ..model import Call, Reply, ServiceError, conflict
+from ..odata import select
 from ..state import Record, State, iso
 
 
@@ -68,8 +69,6 @@ def expands(call: Call, name: str) -> bool:
 
 def selected(call: Call, data: Mapping[str, Any]) -> dict[str, Any]:
     """A detached copy of `data` cut down to the request's `$select` clause (all of it when absent)."""
-    from ..odata import select
-
     return json_copy(select(data, call.query.get("$select")))
 
 
@@ -78,7 +77,7 @@ def detached(reply: Reply) -> Reply:
     so it must not share dicts that later requests change (lists are built from the live documents
     to avoid copying every item of every page)."""
     if isinstance(reply.body, dict) and isinstance(reply.body.get("value"), list):
-        reply.body["value"] = [copy.deepcopy(item) for item in reply.body["value"]]
+        reply.body["value"] = json_copy(reply.body["value"])
     return reply
 
 
