@@ -7,8 +7,8 @@ Every interaction remembers its `Source` so that a finding can point back to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class Headers:
             index.setdefault(name.lower(), value)
 
     @classmethod
-    def of(cls, pairs: Iterable[tuple[str, str]] | dict[str, object] | None) -> "Headers":
+    def of(cls, pairs: Iterable[tuple[str, str]] | dict[str, object] | None) -> Headers:
         """Build from pairs or from a mapping whose values are strings or lists of strings."""
         if not pairs:
             return _EMPTY_HEADERS

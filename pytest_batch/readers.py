@@ -22,9 +22,9 @@ import base64
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Iterator
 
 import orjson
 import yaml
@@ -137,7 +137,7 @@ def _load_yaml(text: str) -> object:
     try:
         return _build_from_events(_CassetteLoader(text))
     except _NeedsFullLoader:
-        return yaml.load(text, Loader=_PureCassetteLoader)  # noqa: S506 - safe loader subclass
+        return yaml.load(text, Loader=_PureCassetteLoader)
 
 
 def _build_from_events(loader: yaml.SafeLoader) -> object:
@@ -336,6 +336,15 @@ def read_recording(path: str | os.PathLike) -> Iterator[Interaction | RecordingE
                 hint=f"re-record the cassette or fix interaction {index}; please report this case",
             )
         yield result
+
+
+def interaction_from_vcr(item: object, source: Source) -> Interaction:
+    """One vcrpy interaction (`{request: {...}, response: {...}}`, as vcrpy holds it in memory) as an
+    `Interaction`; a malformed one raises `RecordingError` naming `source`."""
+    try:
+        return _from_vcr(item, source)
+    except _Bad as bad:
+        raise _error(source.file, str(bad), index=source.index, hint="re-record the cassette") from None
 
 
 _SHAPE_HINT = (

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from .errors import SpecError, UnknownApiVersion
@@ -133,7 +134,7 @@ class OperationIndex:
 class _Bucket:
     """Operations sharing method + first segment, compiled into one alternation."""
 
-    __slots__ = ("_regex", "_ops", "_alternatives", "_singles")
+    __slots__ = ("_alternatives", "_ops", "_regex", "_singles")
 
     def __init__(self, ops: list[Operation], *, greedy: bool) -> None:
         alternatives, groups, singles = [], [], []

@@ -42,9 +42,9 @@ _OTHER_HOSTS = (
 )
 _TOKEN_PATH = re.compile(
     r"/oauth2(?:/v2\.0)?/(?:token|authorize|devicecode)|/metadata/identity/oauth2/token|/\.well-known/openid-configuration",
-    re.I,
+    re.IGNORECASE,
 )
-_ARM_PATH = re.compile(r"^/subscriptions/[^/]+", re.I)
+_ARM_PATH = re.compile(r"^/subscriptions/[^/]+", re.IGNORECASE)
 _BATCH_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}\.\d+\.\d+$|^20(?:2[5-9]|[3-9]\d)-\d{2}-\d{2}$")
 _BATCH_FIRST_SEGMENTS = frozenset(
     {

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 import orjson
@@ -146,7 +147,7 @@ class _Context:
     hot path and never leaves this module.
     """
 
-    __slots__ = ("interaction", "spec", "compiled", "operation", "path_params", "query")
+    __slots__ = ("compiled", "interaction", "operation", "path_params", "query", "spec")
 
     def __init__(self, interaction, spec, compiled, operation, path_params, query) -> None:
         self.interaction = interaction
@@ -311,7 +312,7 @@ class Validator:
         if interaction.status is not None:
             _check_response(ctx, self, out)
 
-    def _parameter_plan(self, spec: Spec, op: Operation) -> "_ParameterPlan":
+    def _parameter_plan(self, spec: Spec, op: Operation) -> _ParameterPlan:
         key = (spec.api_version, op.operation_id)
         plan = self._param_checks.get(key)
         if plan is None:
@@ -411,7 +412,7 @@ class _ParameterPlan:
     fixed_query: frozenset[str]
 
     @classmethod
-    def of(cls, op: Operation, value_check: Callable[[Mapping[str, Any], str | None], Callable]) -> "_ParameterPlan":
+    def of(cls, op: Operation, value_check: Callable[[Mapping[str, Any], str | None], Callable]) -> _ParameterPlan:
         compiled = [(p, value_check(p.schema, p.collection_format)) for p in op.parameters]
         return cls(
             path=tuple(e for e in compiled if e[0].location == "path"),
