@@ -49,6 +49,29 @@ class BatchEndpoint:
         """For azure-batch `begin_*` pollers: no waiting in replay, the SDK's 5 s default against Azure."""
         return {"replay": 0.0, "emulator": 0.05}.get(self.kind, 5.0)
 
+    def signed_headers(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes = b""
+    ) -> dict[str, str]:
+        """`headers` plus `ocp-date`, `Content-Length` and a SharedKey `Authorization`, for raw HTTP clients
+        (requests, httpx, aiohttp, urllib3). Send exactly `body` with them: the signature covers its length."""
+        if self.key is None:
+            raise TargetError(
+                "signed_headers needs an account key", hint="use batch_credentials with an azure-core pipeline"
+            )
+        from email.utils import formatdate
+
+        from .emulator.auth import shared_key_header
+
+        out = dict(headers or {})
+        out.setdefault("ocp-date", formatdate(usegmt=True))
+        if body or method.upper() not in ("GET", "HEAD"):
+            out["Content-Length"] = str(len(body))
+        parts = urlsplit(url)
+        out["Authorization"] = shared_key_header(
+            self.account, self.key, method, parts.path or "/", parts.query, out.items()
+        )
+        return out
+
     def __repr__(self) -> str:  # never show the key in a traceback or a log
         return f"BatchEndpoint(url={self.url!r}, account={self.account!r}, kind={self.kind!r})"
 
