@@ -33,8 +33,8 @@ def safe_name(text: str) -> str:
     Distinct parametrisations stay distinct: `test_x[a/b]` and `test_x[a b]` differ only in what was
     replaced, so a name that had to change carries a short hash of the original.
     """
-    cleaned = _UNSAFE.sub("_", text).strip("._") or "_"
-    if cleaned == text and len(cleaned) <= _MAX_NAME:
+    cleaned = _UNSAFE.sub("_", text).lstrip(".-") or "_"  # no hidden files, nothing that reads as an option
+    if cleaned == text and len(cleaned) <= _MAX_NAME + 9:  # 9: room for the suffix, so a safe name stays as is
         return cleaned
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     return f"{cleaned[:_MAX_NAME]}-{digest}"
