@@ -198,7 +198,12 @@ def batch_cassette(
         plan = CassettePlan(path, plan.record_mode, batch_sanitizer.with_rules(*rules), shown)
     item.stash[_ENDPOINT] = endpoint
     item.stash[_CASSETTE_PATH] = shown
-    recording = CassetteRecording(plan).start()
+    from .errors import BatchContractError
+
+    try:
+        recording = CassetteRecording(plan).start()
+    except BatchContractError as exc:  # a damaged cassette, a stale rewrite backup: one line, file named
+        raise pytest.fail.Exception(f"pytest-batch: {exc}", pytrace=False) from None
     item.stash[_RECORDING] = recording
     failed = True
     try:
@@ -207,7 +212,10 @@ def batch_cassette(
     finally:
         leftover = _validate(item)  # interactions made while other fixtures tore down
         del item.stash[_RECORDING]
-        recording.stop(failed=failed)
+        try:
+            recording.stop(failed=failed)
+        except BatchContractError as exc:  # a secret left in the cassette: refused, nothing written
+            raise pytest.fail.Exception(f"pytest-batch: {exc}", pytrace=False) from None
     if leftover is not None:
         _judge(item, leftover)
 
