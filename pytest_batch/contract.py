@@ -7,7 +7,7 @@ travels from pytest-xdist workers to the controller and into the session's repor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -47,10 +47,27 @@ class TestContract:
 
     mode: str = "strict"
     allowance: Allowance = field(default_factory=Allowance)
-    outcomes: list[Outcome] = field(default_factory=list)
+    checked: list[Outcome] = field(default_factory=list)
+    # Set by the plugin: validates what the test sent since the last call and `add`s it, so reading
+    # `outcomes` (or `assert_conforms()`) in the test body sees every interaction made so far.
+    refresh: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+    judged: int = field(default=0, repr=False, compare=False)  # how many outcomes a phase has judged
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Every interaction the test has made so far, checked (pending ones are validated now)."""
+        if self.refresh is not None:
+            self.refresh()
+        return self.checked
 
     def add(self, outcomes: Iterable[Outcome]) -> None:
-        self.outcomes.extend(outcomes)
+        self.checked.extend(outcomes)
+
+    def unjudged(self) -> list[Outcome]:
+        """The outcomes no phase has judged yet (each failure or warning is raised once)."""
+        fresh = self.outcomes[self.judged :]
+        self.judged = len(self.checked)
+        return fresh
 
     def findings(self, severity: str | None = None) -> list[Violation]:
         """Violations not allowed by the test's marker, optionally of one severity."""

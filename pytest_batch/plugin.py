@@ -116,7 +116,8 @@ def batch_settings(request: pytest.FixtureRequest, batch_config: dict[str, Any])
     try:
         return resolve(*_session_layers(request.config), batch_config, marker_layer)
     except SettingsError as exc:
-        pytest.fail(f"pytest-batch: {exc}", pytrace=False)
+        problem = f"pytest-batch: {exc}"
+    raise pytest.fail.Exception(problem, pytrace=False)  # outside the except: the message is shown once
 
 
 @pytest.fixture
@@ -141,14 +142,16 @@ def batch_sanitizer(request: pytest.FixtureRequest, batch_sanitize_rules: tuple[
 
 @pytest.fixture
 def batch_contract(request: pytest.FixtureRequest, batch_settings: BatchSettings) -> TestContract:
-    """The findings of this test's interactions so far (filled as each phase ends); `assert_conforms()`."""
+    """The findings of this test's interactions so far (validated when read); `assert_conforms()`."""
     from .contract import Allowance, TestContract
 
     marker = request.node.get_closest_marker("batch_contract")
     allow = tuple(marker.kwargs.get("allow", ())) if marker is not None else ()
+    item = request.node
     contract = TestContract(batch_settings.contract, Allowance(tuple(str(a) for a in allow)))
-    request.node.stash[_CONTRACT] = contract
-    request.node.stash[_SETTINGS] = batch_settings
+    contract.refresh = lambda: _check(item)
+    item.stash[_CONTRACT] = contract
+    item.stash[_SETTINGS] = batch_settings
     return contract
 
 
@@ -184,7 +187,7 @@ def batch_cassette(
     try:
         endpoint = choose_target(batch_settings.target, plan.replays_only, os.environ)
     except TargetError as exc:
-        pytest.fail(f"pytest-batch: {exc}", pytrace=False)
+        raise pytest.fail.Exception(f"pytest-batch: {exc}", pytrace=False) from None
     if endpoint == "emulator":
         emulator = request.getfixturevalue("batch_emulator")
         from .targets import BatchEndpoint
@@ -293,16 +296,22 @@ def batch_emulator() -> Iterator[Emulator]:
 # -- validating each test's traffic --------------------------------------------------------------------------------
 
 
-def _validate(item: pytest.Item) -> list[Any] | None:
-    """Check the interactions the test made since the last check; None when the test has no cassette."""
+def _check(item: pytest.Item) -> None:
+    """Validate the interactions the test made since the last check into its contract."""
     recording = item.stash.get(_RECORDING, None)
     contract = item.stash.get(_CONTRACT, None)
     if recording is None or contract is None:
-        return None
+        return
     validator = _validator(item.config, item.stash[_SETTINGS].api_version)
-    outcomes = [validator.check(interaction) for interaction in recording.take()]
-    contract.add(outcomes)
-    return outcomes
+    contract.add(validator.check(interaction) for interaction in recording.take())
+
+
+def _validate(item: pytest.Item) -> list[Any] | None:
+    """The outcomes no phase has judged yet; None when the test has no cassette."""
+    contract = item.stash.get(_CONTRACT, None)
+    if contract is None or _RECORDING not in item.stash:
+        return None
+    return contract.unjudged()
 
 
 def _validator(config: pytest.Config, api_version: str | None) -> Any:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .cassettes import AtomicPersister, Rewrite, atomic_write, explain_miss, prepare_rewrite, vcr_config
+from .errors import SecretLeakError
 from .interaction import Interaction, Source
 from .readers import interaction_from_vcr
-from .sanitize import Sanitizer, assert_clean
+from .sanitize import Sanitizer, assert_clean, scan
 
 CASSETTE_SUFFIX = ".yaml"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -85,12 +86,32 @@ class ScanningPersister(AtomicPersister):
 
     def __init__(self, *, writable: bool) -> None:
         self.writable = writable
+        self.on_disk: SecretLeakError | None = None
+
+    def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: Any) -> tuple[Any, ...]:  # type: ignore[override]
+        """Scan the file as it is on disk: vcrpy runs the sanitising hooks over what it loads, so a secret edited
+        into the file would be redacted in memory and the file silently rewritten; refuse to write instead."""
+        loaded = super().load_cassette(cassette_path, serializer)
+        if self.writable:
+            leaks = scan([{"request": q._to_dict(), "response": r} for q, r in zip(loaded[0], loaded[1])])
+            if leaks:
+                first, more = leaks[0], f" and {len(leaks) - 1} more" if len(leaks) > 1 else ""
+                self.on_disk = SecretLeakError(
+                    os.fspath(cassette_path),
+                    first.location,
+                    f"{first.kind} ({first.excerpt}){more} is already in the file",
+                    leaks=tuple(leaks),
+                    hint="remove it from the cassette (rotate the key if it was ever committed), then record again",
+                )
+        return loaded
 
     def save_cassette(
         self, cassette_path: str | os.PathLike[str], cassette_dict: dict[str, Any], serializer: Any
     ) -> None:  # type: ignore[override]
         if not self.writable:
             return
+        if self.on_disk is not None:  # never write over a file that already holds a secret: leave it as it is
+            raise self.on_disk
         from vcr.serialize import serialize
 
         interactions = [

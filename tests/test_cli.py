@@ -11,7 +11,7 @@ from pathlib import Path
 from pytest_batch.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "cassettes" / "samples" / "job_lifecycle.yaml"
+SAMPLE = REPO / "cassettes" / "test_azure_batch_sdk" / "test_account.yaml"
 
 GOOD = {
     "version": 1,
@@ -21,6 +21,23 @@ GOOD = {
             "response": {"status": {"code": 202, "message": "Accepted"}, "headers": {}, "body": {"string": ""}},
         }
     ],
+}
+
+
+# Traffic the reference cassettes (recorded from the emulator) cannot hold: another Azure service, and
+# the case drift the real service shows ('Steady' where the spec says 'steady').
+BLOB = {
+    "request": {"method": "GET", "body": None, "headers": {},
+                "uri": "https://storageaccount.blob.core.windows.net/outputs?restype=container&comp=list"},
+    "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/xml"]},
+                 "body": {"string": '<?xml version="1.0" encoding="utf-8"?><EnumerationResults/>'}},
+}
+DRIFT = {
+    "request": {"method": "GET", "body": None, "headers": {},
+                "uri": "https://ACCOUNT.REGION.batch.azure.com/pools?api-version=2024-07-01.20.0"},
+    "response": {"status": {"code": 200, "message": "OK"},
+                 "headers": {"Content-Type": ["application/json;odata=minimalmetadata"]},
+                 "body": {"string": '{"value":[{"id":"pool-1","state":"active","allocationState":"Steady"}]}'}},
 }
 
 
@@ -39,12 +56,21 @@ def _bad_status():
 def test_sample_cassette_is_conformant(capsys):
     assert main(["check", str(SAMPLE), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "6 interaction(s): 5 Batch, 1 skipped, 0 unusable" in out
+    assert "3 interaction(s): 3 Batch, 0 skipped, 0 unusable" in out and "result: conformant" in out
+
+
+def test_other_services_are_skipped_and_case_drift_is_a_warning(tmp_path, capsys):
+    path = _cassette(tmp_path, "c.yaml", [GOOD["interactions"][0], BLOB, DRIFT])
+    assert main(["check", str(path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "3 interaction(s): 2 Batch, 1 skipped, 0 unusable" in out
     assert "Azure Storage (blob)" in out and "result: 0 interaction(s) with errors, 1 with warnings" in out
 
 
-def test_fail_on_warning_turns_drift_into_exit_1():
-    assert main(["check", str(SAMPLE), "--fail-on", "warning", "--no-progress"]) == 1
+def test_fail_on_warning_turns_drift_into_exit_1(tmp_path):
+    path = _cassette(tmp_path, "c.yaml", [DRIFT])
+    assert main(["check", str(path), "--no-progress"]) == 0
+    assert main(["check", str(path), "--fail-on", "warning", "--no-progress"]) == 1
 
 
 def test_findings_exit_1_and_json_summary(tmp_path, capsys):
@@ -101,4 +127,4 @@ def test_console_script_runs_in_a_subprocess():
     result = subprocess.run([sys.executable, "-m", "pytest_batch.cli", "check", str(SAMPLE), "--no-progress"],
                             capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "Pool_List" not in result.stderr and "1 skipped" in result.stdout
+    assert "Pool_List" not in result.stderr and "0 skipped" in result.stdout and "result: conformant" in result.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "cassettes" / "samples" / "job_lifecycle.yaml"
+SAMPLE = REPO / "cassettes" / "test_azure_batch_sdk" / "test_account.yaml"
 
 
 def _run(*args, cwd, timeout=600):
@@ -44,4 +44,4 @@ def test_wheel_ships_bundles_and_runs_check_from_a_fresh_venv(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["batch_interactions"] == 5 and summary["skipped"] == {"Azure Storage (blob)": 1}
+    assert summary["batch_interactions"] == 3 and summary["skipped"] == {} and summary["interactions_with"]["error"] == 0

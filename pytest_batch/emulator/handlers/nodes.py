@@ -402,7 +402,8 @@ def upload_node_logs(state: State, call: Call) -> Reply:
     first, last = max(start or up, up), min(end, state.now)
     files = math.ceil((last - first).total_seconds() / 3600) if last > first else 0
     pool_id, node_id = pool.data["id"], node.data["id"]
-    batch = uuid.uuid5(uuid.NAMESPACE_URL, f"{node.data['url']}/uploadbatchservicelogs/{iso(state.now)}")
+    # named from the account-relative path, not the node's URL: that holds the emulator's port, which varies
+    batch = uuid.uuid5(uuid.NAMESPACE_URL, f"/pools/{pool_id}/nodes/{node_id}/uploadbatchservicelogs/{iso(state.now)}")
     result = {"virtualDirectoryName": f"{pool_id}/{node_id.replace('_', '-')}/{batch}", "numberOfFilesUploaded": files}
     return entity_reply(node, 200, "Microsoft.Azure.Batch.Protocol.Entities.UploadBatchServiceLogsResult", result)
 
