@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -169,7 +170,7 @@ def batch_cassette(
     ends; `--batch-record-mode` decides whether anything may be recorded.
     """
     from .recording import CassettePlan, CassetteRecording, cassette_path
-    from .sanitize import literal_rule
+    from .sanitize import PLACEHOLDER_HOST, literal_rule
     from .targets import REPLAY, TargetError, choose_target
 
     item = request.node
@@ -195,7 +196,10 @@ def batch_cassette(
         endpoint = BatchEndpoint(emulator.endpoint, emulator.account, emulator.key, "emulator")
     assert not isinstance(endpoint, str)
     if endpoint.live:  # recordings read as if made against the placeholder account, whatever was reached
-        rules = [literal_rule("endpoint", endpoint.url, REPLAY.url)]
+        rules = [
+            literal_rule("endpoint", endpoint.url, REPLAY.url),
+            literal_rule("endpoint host", urlsplit(endpoint.url).netloc, PLACEHOLDER_HOST),  # httpx's Host header
+        ]
         if endpoint.key:
             rules.append(literal_rule("account key", endpoint.key))
         plan = CassettePlan(path, plan.record_mode, batch_sanitizer.with_rules(*rules), shown)
@@ -263,7 +267,9 @@ def batch_async_client(batch_endpoint: BatchEndpoint, batch_credentials: Any) ->
     close it on the test's own event loop (otherwise it is closed at teardown)."""
     from azure.batch.aio import BatchClient
 
-    client = BatchClient(batch_endpoint.url, batch_credentials)
+    from .aio_transport import OneShotAioHttpTransport
+
+    client = BatchClient(batch_endpoint.url, batch_credentials, transport=OneShotAioHttpTransport())
     yield client
     _close_async(client)
 
