@@ -27,8 +27,9 @@ def test_wheel_ships_bundles_and_runs_check_from_a_fresh_venv(tmp_path):
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(REPO), cwd=tmp_path)
     (wheel,) = dist.glob("pytest_batch-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    bundles = sorted(n for n in names if n.startswith("pytest_batch/schemas/") and n.endswith(".json"))
+    bundles = sorted(n for n in names if n.startswith("pytest_batch/schemas/2") and n.endswith(".json"))
     assert len(bundles) == 18 and "pytest_batch/schemas/2025-06-01.json" in bundles
+    assert "pytest_batch/schemas/constraints.json" in names  # the documented-constraints overlay
 
     # A fresh venv; dependencies come from the running interpreter's site-packages so the test
     # needs no registry, but pytest-batch itself comes only from the wheel (checked below).
