@@ -292,13 +292,14 @@ def vcr_config(
 ) -> vcr.VCR:
     """A `vcr.VCR` for Batch cassettes: `batch` matcher, atomic (or read-only) persister, YAML, decoded bodies.
 
-    `record_mode` is one of `none`, `once`, `new_episodes`, `all`. For `rewrite` (delete, then record) the
-    plugin wraps the recording in `prepare_rewrite(path)` and records with `all`.
+    `record_mode` is one of `none`, `once`, `new_episodes`, `all`. For `rewrite` (record afresh) the plugin
+    records with `all` through a persister that starts empty (`recording.ScanningPersister(fresh=True)`), so
+    the old file stays in place until the new one atomically replaces it.
     """
     if record_mode not in RECORD_MODES:
         raise ValueError(
             f"record mode {record_mode!r}: use one of {', '.join(RECORD_MODES)}"
-            + (" (for rewrite use prepare_rewrite() with 'all')" if record_mode == "rewrite" else "")
+            + (" (rewrite is 'all' with a persister that starts empty)" if record_mode == "rewrite" else "")
         )
     import vcr
 
@@ -314,57 +315,3 @@ def vcr_config(
     recorder.register_matcher("batch", batch_matcher)
     recorder.register_persister(ReadOnlyPersister if record_mode == "none" else AtomicPersister)
     return recorder
-
-
-@dataclass(frozen=True)
-class Rewrite:
-    """A cassette moved aside for re-recording; `commit()` drops the old one, `restore()` puts it back.
-
-    As a context manager it restores when the block raises and commits otherwise. The plugin calls
-    `restore()` itself when the test fails, since pytest does not raise a test failure through a fixture.
-    """
-
-    path: Path
-    backup: Path | None
-
-    def commit(self) -> None:
-        if self.backup is not None:
-            self.backup.unlink(missing_ok=True)
-
-    def restore(self) -> None:
-        """Discard whatever the failed recording wrote and bring back the old cassette (if there was one)."""
-        if self.backup is not None and self.backup.exists():
-            os.replace(self.backup, self.path)
-        elif self.backup is None:
-            self.path.unlink(missing_ok=True)
-
-    def __enter__(self) -> Rewrite:  # noqa: PYI034 - a frozen value object, not meant for subclassing
-        return self
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.restore()
-
-
-def prepare_rewrite(path: str | os.PathLike[str]) -> Rewrite:
-    """Move the cassette at `path` aside (same directory, atomic rename) so that a recording starts empty.
-
-    A backup left by an interrupted rewrite is restored first when the cassette itself is missing; when both
-    exist it is ambiguous which one to keep, so this refuses.
-    """
-    path = Path(path)
-    backup = path.with_name(path.name + ".rewrite-backup")
-    if backup.exists():
-        if path.exists():
-            raise RecordingError(
-                str(backup),
-                "a backup from an interrupted rewrite sits next to the cassette",
-                hint=f"keep one of {path.name} and {backup.name} and delete the other",
-            )
-        os.replace(backup, path)
-    if not path.exists():
-        return Rewrite(path, None)
-    os.replace(path, backup)
-    return Rewrite(path, backup)

@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
-from .cassettes import AtomicPersister, Rewrite, atomic_write, explain_miss, prepare_rewrite, vcr_config
+from .cassettes import AtomicPersister, atomic_write, explain_miss, vcr_config
 from .errors import SecretLeakError
 from .interaction import Interaction, Source
 from .readers import interaction_from_vcr
@@ -84,13 +85,18 @@ class ScanningPersister(AtomicPersister):
     so each test's persister knows whether it may write at all.
     """
 
-    def __init__(self, *, writable: bool) -> None:
+    def __init__(self, *, writable: bool, fresh: bool = False) -> None:
         self.writable = writable
+        self.fresh = fresh  # rewrite: start empty; the old file stays in place until the new one replaces it
         self.on_disk: SecretLeakError | None = None
 
     def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: Any) -> tuple[Any, ...]:  # type: ignore[override]
         """Scan the file as it is on disk: vcrpy runs the sanitising hooks over what it loads, so a secret edited
         into the file would be redacted in memory and the file silently rewritten; refuse to write instead."""
+        if self.fresh:
+            from vcr.persisters.filesystem import CassetteNotFoundError
+
+            raise CassetteNotFoundError()
         loaded = super().load_cassette(cassette_path, serializer)
         if self.writable:
             leaks = scan([{"request": q._to_dict(), "response": r} for q, r in zip(loaded[0], loaded[1])])
@@ -141,15 +147,16 @@ class CassetteRecording:
     """The vcrpy cassette active around one test, and the interactions the test made through it.
 
     `start()` loads (or prepares) the cassette and patches the HTTP libraries; `stop(failed)` saves
-    (atomically, after the secret scan) and unpatches; in `rewrite` mode a failed test gets its old
-    cassette back. `take()` returns the interactions made since the last `take()`.
+    (atomically, after the secret scan) and unpatches; in `rewrite` mode the old cassette stays in place
+    until the new one atomically replaces it, and a failed test writes nothing. `take()` returns the
+    interactions made since the last `take()`.
     """
 
     def __init__(self, plan: CassettePlan) -> None:
         self.plan = plan
         self._context: Any = None
         self._cassette: Any = None
-        self._rewrite: Rewrite | None = None
+        self._persister: ScanningPersister | None = None
         self._lock: Any = None
         self._loaded = 0
         self._taken: set[int] = set()
@@ -161,8 +168,8 @@ class CassetteRecording:
             self._lock = _cassette_lock(plan.path)
             self._lock.__enter__()
         try:
-            if plan.record_mode == "rewrite":
-                self._rewrite = prepare_rewrite(plan.path)
+            if writable:
+                _remove_stale_temporaries(plan.path)
             filters = SanitizingFilters(plan.sanitizer)
             recorder = vcr_config(
                 plan.path.parent,
@@ -170,11 +177,12 @@ class CassetteRecording:
                 before_record_request=filters.request,
                 before_record_response=filters.response,
             )
-            recorder.register_persister(ScanningPersister(writable=writable))
+            self._persister = ScanningPersister(writable=writable, fresh=plan.record_mode == "rewrite")
+            recorder.register_persister(self._persister)
             self._context = recorder.use_cassette(plan.path.name)
             self._cassette = self._context.__enter__()
         except BaseException:
-            self._release(failed=True)
+            self._release()
             raise
         self._loaded = len(self._cassette.data)
         return self
@@ -202,25 +210,29 @@ class CassetteRecording:
         return out
 
     def stop(self, *, failed: bool) -> None:
-        """Save (unless replay-only) and unpatch; a failed `rewrite` puts the previous cassette back."""
+        """Save (unless replay-only) and unpatch; a failed `rewrite` writes nothing, so the old cassette stays."""
         context, self._context = self._context, None
+        if failed and self.plan.record_mode == "rewrite" and self._persister is not None:
+            self._persister.writable = False
         try:
             if context is not None:
                 context.__exit__(None, None, None)
-        except BaseException:
-            self._release(failed=True)
-            raise
-        self._release(failed=failed)
-
-    def _release(self, *, failed: bool) -> None:
-        rewrite, self._rewrite = self._rewrite, None
-        try:
-            if rewrite is not None:
-                rewrite.restore() if failed else rewrite.commit()
         finally:
-            lock, self._lock = self._lock, None
-            if lock is not None:
-                lock.__exit__(None, None, None)
+            self._release()
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.__exit__(None, None, None)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete `atomic_write` temporaries of this cassette left by a killed process.
+
+    Called with the cassette's lock held, and every writer holds it, so no live process owns one of them.
+    """
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def miss_message(error: BaseException, shown: str, record_mode: str) -> str | None:

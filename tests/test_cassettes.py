@@ -6,8 +6,6 @@ import gc
 import http.client
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,6 @@ from pytest_batch.cassettes import (
     ReadOnlyPersister,
     batch_matcher,
     explain_miss,
-    prepare_rewrite,
     vcr_config,
 )
 from pytest_batch.emulator import Emulator
@@ -322,46 +319,5 @@ def test_vcr_config_builds_the_documented_vcr(tmp_path):
     assert recorder.persister is AtomicPersister
     assert recorder.decode_compressed_response and recorder.serializer == "yaml"
     assert recorder.record_mode == "new_episodes"
-    with pytest.raises(ValueError, match="prepare_rewrite"):
+    with pytest.raises(ValueError, match="rewrite is 'all'"):
         vcr_config(tmp_path, "rewrite")
-
-
-def test_rewrite_restores_the_old_cassette_when_recording_fails(recorded):
-    path, _, _ = recorded
-    before = path.read_bytes()
-    with pytest.raises(RuntimeError), prepare_rewrite(path):
-        assert not path.exists()
-        path.write_text("half a new recording")
-        raise RuntimeError("test failed")
-    assert path.read_bytes() == before
-    assert _leftovers(path.parent) == []
-
-
-def test_rewrite_records_afresh_and_drops_the_backup_on_success(recorded):
-    path, _, _ = recorded
-    with (
-        Emulator(account="acct", bearer=lambda t: True) as emu,
-        prepare_rewrite(path),
-        vcr_config(path.parent, "all").use_cassette(path.name) as cassette,
-    ):
-        requests.get(f"{emu.endpoint}/jobs?{API}", headers=AUTH, timeout=10)
-    assert len(cassette) == 1 and path.read_text().count("- request:") == 1
-    assert _leftovers(path.parent) == []
-
-
-def test_rewrite_recovers_a_backup_left_by_an_interrupted_rewrite(recorded):
-    path, _, _ = recorded
-    before = path.read_bytes()
-    prepare_rewrite(path)  # the process dies here: the cassette is only in the backup
-    rewrite = prepare_rewrite(path)
-    rewrite.restore()
-    assert path.read_bytes() == before
-    path.with_name(path.name + ".rewrite-backup").write_bytes(before)
-    with pytest.raises(RecordingError, match="interrupted rewrite"):
-        prepare_rewrite(path)
-
-
-def test_importing_the_module_does_not_import_vcr():
-    code = "import sys, pytest_batch.cassettes; print('vcr' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
