@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -165,6 +166,56 @@ def batch_matcher(r1: Any, r2: Any) -> None:
         raise AssertionError("; ".join(found))
 
 
+class ReplayMatcher:
+    """`batch_matcher` for replay-only cassettes, with keys cached: vcrpy calls a matcher ~6 times per live
+    request, each time with a fresh copy of it, and recomputing both keys was most of replay's overhead.
+
+    Recorded keys are cached by request identity; live keys by the parts a key reads. With no
+    `before_record_request` hook in replay (the recordings were sanitised when written), the live request is
+    passed through `sanitize` once here, as its recording was, so a secret in it still matches its placeholder.
+    """
+
+    __name__ = "batch"  # vcrpy names matchers in its messages
+
+    def __init__(self, sanitize: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self.sanitize = sanitize
+        self._recorded: dict[int, tuple[Any, _Key]] = {}
+        self._live: dict[tuple, _Key] = {}
+
+    def __call__(self, live: Any, recorded: Any) -> None:
+        found = _differences(self.live_key(live), self.recorded_key(recorded))
+        if found:
+            raise AssertionError("; ".join(found))
+
+    def recorded_key(self, request: Any) -> _Key:
+        cached = self._recorded.get(id(request))
+        if cached is None or cached[0] is not request:  # the identity check guards against a reused id
+            cached = self._recorded[id(request)] = (request, _key(request))
+        return cached[1]
+
+    def live_key(self, request: Any) -> _Key:
+        headers = request.headers
+        matched = tuple((name, headers[name]) for name in MATCHED_HEADERS if name in headers)
+        body = _body_bytes(request)
+        ident = (request.method, request.uri, body, matched)
+        key = self._live.get(ident)
+        if key is None:
+            clean = self.sanitize(
+                {"method": request.method, "uri": request.uri, "headers": dict(matched), "body": body}
+            )
+            key = self._live[ident] = _key(SimpleNamespace(**clean))
+        return key
+
+
+def decode_if_compressed(response: dict[str, Any]) -> dict[str, Any]:
+    """vcrpy's `decode_response`, called only for a compressed body (vcrpy's filter deep-copies every response)."""
+    if any(str(name).lower() == "content-encoding" for name in (response.get("headers") or {})):
+        from vcr.filters import decode_response
+
+        return decode_response(response)
+    return response
+
+
 def explain_miss(request: Any, recorded_requests: Sequence[Any]) -> str:
     """Which recorded request came closest to `request` and what differed, in one or two lines.
 
@@ -289,6 +340,7 @@ def vcr_config(
     *,
     before_record_request: Any = None,
     before_record_response: Any = None,
+    decode_compressed_response: bool = True,
 ) -> vcr.VCR:
     """A `vcr.VCR` for Batch cassettes: `batch` matcher, atomic (or read-only) persister, YAML, decoded bodies.
 
@@ -308,7 +360,7 @@ def vcr_config(
         record_mode=record_mode,
         match_on=["batch"],
         serializer="yaml",
-        decode_compressed_response=True,
+        decode_compressed_response=decode_compressed_response,
         before_record_request=before_record_request,
         before_record_response=before_record_response,
     )

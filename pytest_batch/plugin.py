@@ -369,7 +369,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         if recording is not None and isinstance(error, Exception):
             from .recording import miss_message
 
-            miss = miss_message(error, recording.plan.shown or str(recording.plan.path), recording.plan.record_mode)
+            miss = miss_message(error, recording.plan)
             if miss is not None:  # vcrpy's own message cannot say what differed: our matcher is one unit
                 raise pytest.fail.Exception(f"pytest-batch: {miss}", pytrace=False) from None
         raise

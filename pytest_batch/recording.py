@@ -18,7 +18,14 @@ from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
-from .cassettes import AtomicPersister, atomic_write, explain_miss, vcr_config
+from .cassettes import (
+    AtomicPersister,
+    ReplayMatcher,
+    atomic_write,
+    decode_if_compressed,
+    explain_miss,
+    vcr_config,
+)
 from .errors import SecretLeakError
 from .interaction import Interaction, Source
 from .readers import interaction_from_vcr
@@ -170,13 +177,22 @@ class CassetteRecording:
         try:
             if writable:
                 _remove_stale_temporaries(plan.path)
-            filters = SanitizingFilters(plan.sanitizer)
-            recorder = vcr_config(
-                plan.path.parent,
-                "all" if plan.record_mode == "rewrite" else plan.record_mode,
-                before_record_request=filters.request,
-                before_record_response=filters.response,
-            )
+            if plan.replays_only:  # nothing can be recorded: no before_record_* hooks, a caching matcher
+                recorder = vcr_config(
+                    plan.path.parent,
+                    plan.record_mode,
+                    before_record_response=decode_if_compressed,
+                    decode_compressed_response=False,
+                )
+                recorder.register_matcher("batch", ReplayMatcher(plan.sanitizer.request))
+            else:
+                filters = SanitizingFilters(plan.sanitizer)
+                recorder = vcr_config(
+                    plan.path.parent,
+                    "all" if plan.record_mode == "rewrite" else plan.record_mode,
+                    before_record_request=filters.request,
+                    before_record_response=filters.response,
+                )
             self._persister = ScanningPersister(writable=writable, fresh=plan.record_mode == "rewrite")
             recorder.register_persister(self._persister)
             self._context = recorder.use_cassette(plan.path.name)
@@ -235,11 +251,12 @@ def _remove_stale_temporaries(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def miss_message(error: BaseException, shown: str, record_mode: str) -> str | None:
+def miss_message(error: BaseException, plan: CassettePlan) -> str | None:
     """The closest-miss explanation when `error` (or its cause/context chain) is vcrpy's "can't play back";
     None for any other error."""
     from vcr.errors import CannotOverwriteExistingCassetteException
 
+    shown, record_mode = plan.shown or os.fspath(plan.path), plan.record_mode
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -250,7 +267,8 @@ def miss_message(error: BaseException, shown: str, record_mode: str) -> str | No
                     f"{shown}: no such cassette in record mode {record_mode!r} "
                     "(fix: record it once with --batch-record-mode=once)"
                 )
-            explained = explain_miss(cassette.filter_request(current.failed_request), cassette.requests)
+            live = SanitizingFilters(plan.sanitizer).request(current.failed_request)  # compared as it would be kept
+            explained = explain_miss(live, cassette.requests)
             return (
                 f"{shown}: {explained} (fix: correct the request, or re-record with "
                 "--batch-record-mode=new_episodes or rewrite)"
