@@ -18,20 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .projects import BLOCKING_CONFTEST
+
 pytest_plugins = ["pytester"]
 
-# Makes any connect raise when PB_BLOCK_NETWORK=1 (set by the outer test for the replay run only).
-BLOCKING_CONFTEST = """
-import os
-import socket
-
-if os.environ.get("PB_BLOCK_NETWORK") == "1":
-    def _refuse(self, address, *args, **kwargs):
-        raise OSError(f"network blocked by the test project: connect({address!r})")
-
-    socket.socket.connect = _refuse
-    socket.socket.connect_ex = _refuse
-"""
 
 BLOCK_PROBE = '''
 import os

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .projects import BLOCKING_CONFTEST
+
 pytest_plugins = ["pytester"]
 
 # Plugins that have nothing to do with recording (hypothesis alone costs ~0.4 s to import) are left out of the
@@ -24,7 +26,7 @@ QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchm
 # Creates the jobs named in $JOBS with azure-batch, reads each back with raw `requests` tagged with
 # client-request-id $TAG (not matched on replay, so it shows which run recorded an interaction), and writes
 # what it saw to result-$TAG.json. FAIL=1 makes it fail after all its requests.
-JOBS_TEST = '''
+JOBS_TEST = """
 import json
 import os
 import pathlib
@@ -51,22 +53,10 @@ def test_jobs(batch_client, batch_endpoint):
         seen[body["id"]] = [body["priority"], body["state"], body["poolInfo"]["poolId"]]
     pathlib.Path(f"result-{tag}.json").write_text(json.dumps({"kind": batch_endpoint.kind, "jobs": seen}))
     assert os.environ.get("FAIL") != "1", "asked to fail after recording"
-'''
-
-# Makes every connect raise, loopback included: a run with it can only pass from the cassette.
-BLOCKING_CONFTEST = '''
-import socket
+"""
 
 
-def _refuse(self, address, *args, **kwargs):
-    raise OSError(f"network blocked by the test project: connect({address!r})")
-
-
-socket.socket.connect = _refuse
-socket.socket.connect_ex = _refuse
-'''
-
-PROBE_TEST = '''
+PROBE_TEST = """
 import socket
 
 
@@ -78,7 +68,7 @@ def test_the_network_is_blocked():
             assert "network blocked" in str(error)
         else:
             raise AssertionError("connect succeeded")
-'''
+"""
 
 CASSETTE = Path("cassettes/test_jobs/test_jobs.yaml")
 MISS_HINT = "(fix: correct the request, or re-record with --batch-record-mode=new_episodes or rewrite)"
@@ -137,7 +127,7 @@ def test_recorded_once_replays_offline_without_the_emulator_with_the_same_result
     pytester.makeconftest(BLOCKING_CONFTEST)
     pytester.makepyfile(test_probe=PROBE_TEST)
     before = freeze(cassette)
-    replayed, _, offline = run(pytester, monkeypatch, JOBS="a,b")  # default mode: none
+    replayed, _, offline = run(pytester, monkeypatch, JOBS="a,b", PB_BLOCK_NETWORK="1")  # mode: none
     replayed.assert_outcomes(passed=2)  # test_jobs and the probe that proves the block is on
     assert live["kind"] == "emulator" and offline["kind"] == "replay"
     assert offline["jobs"] == live["jobs"] == {"job-a": [10, "active", "pool-1"], "job-b": [-20, "active", "pool-1"]}
@@ -229,7 +219,7 @@ def test_record_modes_once_none_new_episodes_all_and_rewrite(pytester, monkeypat
 
 
 # Each settings test writes the settings it got to settings/<test>.json.
-DUMP = '''
+DUMP = """
 import dataclasses
 import json
 import pathlib
@@ -239,9 +229,9 @@ def dump(request, settings):
     folder = pathlib.Path(request.config.rootpath, "settings")
     folder.mkdir(exist_ok=True)
     (folder / f"{request.node.name}.json").write_text(json.dumps(dataclasses.asdict(settings)))
-'''
+"""
 
-MARKERS_TEST = '''
+MARKERS_TEST = """
 import pytest
 from azure.batch import models
 from dump import dump
@@ -268,18 +258,18 @@ def test_shared_recorded(batch_client, batch_endpoint):
 def test_shared_replayed(batch_client, batch_endpoint):
     assert batch_endpoint.kind == "replay"
     assert make_job(batch_client) == "p"
-'''
+"""
 
-FIXTURE_CONFTEST = '''
+FIXTURE_CONFTEST = """
 import pytest
 
 
 @pytest.fixture
 def batch_config():
     return {"record_mode": "all", "contract": "warn"}
-'''
+"""
 
-FIXTURE_TEST = '''
+FIXTURE_TEST = """
 import pytest
 from dump import dump
 
@@ -288,9 +278,9 @@ from dump import dump
 @pytest.mark.batch_contract(mode="off")
 def test_fixture_settings(request, batch_settings):
     dump(request, batch_settings)
-'''
+"""
 
-BAD_TEST = '''
+BAD_TEST = """
 import pytest
 
 
@@ -302,9 +292,9 @@ def test_bad_record_mode_marker(batch_cassette):
 @pytest.mark.batch_contract(mode="loud")
 def test_bad_contract_marker(batch_settings):
     pass
-'''
+"""
 
-BAD_FIXTURE_TEST = '''
+BAD_FIXTURE_TEST = """
 import pytest
 
 
@@ -315,16 +305,16 @@ def batch_config():
 
 def test_bad_fixture_value(batch_settings):
     pass
-'''
+"""
 
-CLI_TEST = '''
+CLI_TEST = """
 import pytest
 
 
 @pytest.mark.batch_cassette(name="never", record_mode="once")
 def test_marker_wants_to_record(batch_client):
     batch_client.get_job("job-x")
-'''
+"""
 
 
 def test_marker_names_the_cassette_and_settings_follow_command_line_then_ini_then_fixture_then_marker(pytester):

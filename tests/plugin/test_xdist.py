@@ -15,20 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from .projects import BLOCKING_CONFTEST
+
 pytest_plugins = ["pytester"]
 
-# Any connect raises when PB_BLOCK_NETWORK=1; xdist talks to its workers over pipes, not sockets.
-BLOCKING_CONFTEST = """
-import os
-import socket
-
-if os.environ.get("PB_BLOCK_NETWORK") == "1":
-    def _refuse(self, address, *args, **kwargs):
-        raise OSError(f"network blocked by the test project: connect({address!r})")
-
-    socket.socket.connect = _refuse
-    socket.socket.connect_ex = _refuse
-"""
 
 # One test per job: create it (POST with a JSON body), get it back, check what came back.
 JOB_TEST = """
