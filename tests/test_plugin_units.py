@@ -109,3 +109,17 @@ def test_allowances_messages_and_records():
 def test_report_paths_need_a_known_format():
     assert check_report_paths(["out/report.json"]) is None
     assert "unknown report format .html" in check_report_paths(["r.html"])
+
+
+def test_entra_id_credential_needs_azure_identity_or_says_so():
+    from pytest_batch.targets import BatchEndpoint, credential_for
+
+    endpoint = BatchEndpoint("https://a.b.batch.azure.com", "a", None, "azure")
+    try:
+        import azure.identity  # noqa: F401
+    except ImportError:
+        with pytest.raises(TargetError, match="pip install azure-identity"):
+            credential_for(endpoint)
+    else:
+        assert type(credential_for(endpoint)).__name__ == "DefaultAzureCredential"
+    assert type(credential_for(REPLAY)).__name__ == "AzureNamedKeyCredential"
