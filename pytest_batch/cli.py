@@ -1,11 +1,14 @@
 """The `pytest-batch` command: thin argument glue over the library.
 
-    pytest-batch check PATH... [--api-version V] [--format text|json] [--fail-on error|warning]
+    pytest-batch check PATH... [--api-version V] [--format text|json] [--fail-on error|warning] [--report FILE]...
+    pytest-batch report PATH... [-o FILE]... [--format json|junit|markdown|html|text] [--api-version V]
+    pytest-batch drift PATH... --versions A,B[,...] [--format text|json] [-o FILE]
     pytest-batch schemas build --specs DIR --out DIR
     pytest-batch emulator [--port 8080] [--account NAME] [--key KEY] [--bearer-token T]...
 
-Exit codes of `check`: 0 conformant, 1 findings at or above --fail-on,
-2 some input unusable (the run still checks everything else).
+Exit codes of `check` and `report`: 0 conformant, 1 findings at or above --fail-on,
+2 some input unusable (the run still checks everything else). `drift`: 0 nothing would break,
+1 some interaction would break on a target version, 2 some input unusable.
 """
 
 from __future__ import annotations
@@ -67,7 +70,34 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--schemas", metavar="DIR", help="schema bundle folder (default: the bundles shipped with pytest-batch)"
     )
+    check.add_argument(
+        "--report", action="append", default=[], metavar="FILE",
+        help="also write a conformance report (repeatable; format from the extension: .json, .xml, .md, .html, .txt)",
+    )  # fmt: skip
     check.set_defaults(handler=_check)
+
+    report = commands.add_parser("report", help="write conformance reports for recorded interactions")
+    report.add_argument("paths", nargs="+", metavar="PATH",
+                        help="cassette / recording files or folders, or JSON reports saved by --batch-report")  # fmt: skip
+    report.add_argument("-o", "--output", action="append", default=[], metavar="FILE",
+                        help="write the report here (repeatable; format from the extension; default: text on stdout)")  # fmt: skip
+    report.add_argument("--format", choices=("json", "junit", "markdown", "html", "text"),
+                        help="report format for every output, whatever its extension")  # fmt: skip
+    report.add_argument("--api-version", help="validate every request against this api-version instead of its own")
+    report.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                        help="lowest severity that makes the exit code 1 (default: error)")  # fmt: skip
+    report.add_argument("--schemas", metavar="DIR", help="schema bundle folder (default: the shipped bundles)")
+    report.set_defaults(handler=_report)
+
+    drift = commands.add_parser("drift", help="show what would break if the traffic used other api-versions")
+    drift.add_argument("paths", nargs="+", metavar="PATH", help="cassette / recording files or folders")
+    drift.add_argument("--versions", required=True, metavar="A,B[,...]",
+                       help="the baseline api-version, then the versions to compare with")  # fmt: skip
+    drift.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    drift.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    drift.add_argument("--limit", type=int, default=20, help="interactions and items to list per section in text")
+    drift.add_argument("--schemas", metavar="DIR", help="schema bundle folder (default: the shipped bundles)")
+    drift.set_defaults(handler=_drift)
 
     emulator = commands.add_parser("emulator", help="serve an emulated Batch account on loopback (Ctrl-C stops)")
     emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -90,49 +120,173 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .readers import read_recording
-    from .spec import SpecLibrary
     from .summary import CheckSummary
+
+    library, validator = _validator(args)
+    if args.report:
+        _usable_report_paths(args.report, "--report")
+    summary = CheckSummary()
+    sinks: list = [summary]
+    builder = None
+    if args.report:
+        from .reports.aggregate import ReportBuilder
+
+        builder = ReportBuilder(library=library)
+        sinks.append(builder)
+    progress = _progress(args)
+    _check_files(args.paths, validator, sinks, progress)
+    sys.stdout.write(summary.render_json() if args.format == "json" else summary.render_text(limit=args.limit))
+    if builder is not None:
+        from .reports.write import write_reports
+
+        write_reports(args.report, builder.document())
+    return summary.exit_code(args.fail_on)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports.aggregate import ReportBuilder
+    from .reports.write import write_reports
+
+    outputs = args.output or ["-"]
+    _usable_report_paths([o for o in outputs if o != "-"], "-o", args.format)
+    library, validator = _validator(args)
+    builder = ReportBuilder(library=library)
+    saved, recordings = _split_saved_reports(args.paths, builder)
+    if saved:
+        builder.kind = "pytest" if not recordings else "mixed"
+    _check_files(recordings, validator, [builder], _progress(args))
+    records = sorted(saved, key=lambda r: r.get("nodeid") or "")
+    if saved:
+        from .reports.observations import from_record
+
+        builder.tests = len(records)
+        for record in records:
+            builder.add_all(from_record(record))
+    write_reports(outputs, builder.document(tests=records or None), fmt=args.format)
+    return builder.exit_code(args.fail_on)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from .drift import DriftRun
+    from .spec import SpecLibrary
+
+    library = SpecLibrary(args.schemas) if args.schemas else SpecLibrary()
+    versions = [v.strip() for v in args.versions.split(",") if v.strip()]
+    if len(versions) < 2:
+        print("pytest-batch drift: --versions needs at least two api-versions (baseline first), e.g. "
+              "--versions 2025-06-01,2024-07-01.20.0", file=sys.stderr)  # fmt: skip
+        return EXIT_UNUSABLE
+    for version in versions:
+        library.get(version)  # an unknown one fails here, exit 2, naming the known ones
+    run = DriftRun(library, versions)
+    files = _recording_files(args.paths, run.add_unusable)
+    for path in files:
+        run.files += 1
+        for item in _read_items(path, run.add_unusable):
+            run.add(item)
+    document = run.document()
+    if args.format == "json":
+        import json
+
+        text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    else:
+        from .drift import render_text
+
+        text = render_text(document, limit=args.limit)
+    from .reports.write import write_text
+
+    write_text(args.output or "-", text)
+    return run.exit_code()
+
+
+def _validator(args: argparse.Namespace):
+    from .spec import SpecLibrary
     from .validation import Validator
 
     library = SpecLibrary(args.schemas) if args.schemas else SpecLibrary()
     if args.api_version:
         library.get(args.api_version)  # fail fast, exit 2, on an unknown override
-    validator = Validator(library, api_version=args.api_version)
-    summary = CheckSummary()
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = _Progress(sys.stderr) if show_progress else None
-    for path in _expand(args.paths, summary):
-        summary.files += 1
-        for item in read_recording(path):
-            if isinstance(item, RecordingError):
-                summary.add_unusable(item)
-                print(f"pytest-batch: {item}", file=sys.stderr)
-                continue
+    return library, Validator(library, api_version=args.api_version)
+
+
+def _usable_report_paths(paths, option: str, fmt: str | None = None) -> None:
+    from .reports import check_report_paths
+
+    problem = check_report_paths(paths, option=option, explicit=fmt)
+    if problem:
+        raise BatchContractError(problem)
+
+
+def _progress(args: argparse.Namespace):
+    wanted = getattr(args, "progress", None)
+    show = sys.stderr.isatty() if wanted is None else wanted
+    return _Progress(sys.stderr) if show else None
+
+
+def _check_files(paths, validator, sinks, progress) -> None:
+    """Validate every interaction under `paths` into each sink (`files`, `add(outcome)`, `add_unusable(error)`).
+
+    Unusable files and interactions are named on stderr once and counted by every sink; the rest is checked."""
+
+    def unusable(error: Exception) -> None:
+        for sink in sinks:
+            sink.add_unusable(error)
+
+    for path in _recording_files(paths, unusable):
+        for sink in sinks:
+            sink.files += 1
+        for item in _read_items(path, unusable):
             try:
                 outcome = validator.check(item)
             except BatchContractError as exc:
-                summary.add_unusable(
-                    RecordingError(str(path), str(exc), index=item.source.index if item.source else None)
-                )
+                unusable(RecordingError(str(path), str(exc), index=item.source.index if item.source else None))
                 continue
-            summary.add(outcome)
+            for sink in sinks:
+                sink.add(outcome)
             if progress is not None:
-                progress.tick(summary)
+                progress.tick(sinks[0])
     if progress is not None:
-        progress.done(summary)
-    sys.stdout.write(summary.render_json() if args.format == "json" else summary.render_text(limit=args.limit))
-    return summary.exit_code(args.fail_on)
+        progress.done(sinks[0])
 
 
-def _expand(paths, summary):
+def _read_items(path, unusable):
+    """The interactions of one recording; each unreadable part goes to `unusable` and is named on stderr."""
+    from .readers import read_recording
+
+    for item in read_recording(path):
+        if isinstance(item, RecordingError):
+            unusable(item)
+            print(f"pytest-batch: {item}", file=sys.stderr)
+            continue
+        yield item
+
+
+def _split_saved_reports(paths, builder) -> tuple[list[dict], list]:
+    """Saved `--batch-report` JSON files (their test records) apart from recordings to check."""
+    from .reports.saved import read_saved_report
+
+    records: list[dict] = []
+    recordings = []
+    for path in paths:
+        found = read_saved_report(path)
+        if found is None:
+            recordings.append(path)
+        elif isinstance(found, BatchContractError):
+            builder.add_unusable(found)
+            print(f"pytest-batch: {found}", file=sys.stderr)
+        else:
+            records.extend(found)  # a saved session is re-read as the session it was: its files count stays 0
+    return records, recordings
+
+
+def _recording_files(paths, unusable):
     from .readers import iter_recording_files
 
     for path in paths:
         try:
             yield from iter_recording_files([path])
         except RecordingError as exc:
-            summary.add_unusable(exc)
+            unusable(exc)
             print(f"pytest-batch: {exc}", file=sys.stderr)
 
 

@@ -56,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(ini, text, default=None)
     group.addoption(
         "--batch-report", dest="batch_report", action="append", default=[], metavar="PATH",
-        help="write a conformance report (repeatable; format from the extension)",
+        help="write a conformance report (repeatable; format from the extension: .json, .xml (JUnit), .md, "
+        ".html, .txt)",
     )  # fmt: skip
     parser.addini("batch_report", "conformance report paths", type="linelist", default=[])
 
@@ -398,12 +399,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 class _SessionCollection:
     """The session's report records (registered as a plugin: pytest gives `pytest_runtest_logreport` no config).
 
-    Under pytest-xdist the controller gets each worker's reports, so records land here exactly once.
+    Under pytest-xdist the controller gets each worker's reports, so records land here exactly once. The
+    report document is built once, when the session finishes, and serves both the files and the terminal.
     """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.records: list[dict[str, Any]] = []
+        self.document: dict[str, Any] | None = None
+        self.problem: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "batch_contract", None)
@@ -411,17 +415,28 @@ class _SessionCollection:
             self.records.append(record)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.records:
-            from .session_report import summary_line
-
+        if self.problem:
             terminalreporter.write_sep("-", "pytest-batch")
-            terminalreporter.write_line(summary_line(self.records))
+            terminalreporter.write_line(f"pytest-batch: {self.problem}", red=True)
+        if self.records:
+            from .session_report import terminal_lines
+
+            if not self.problem:
+                terminalreporter.write_sep("-", "pytest-batch")
+            for line in terminal_lines(self.records, self.document):
+                terminalreporter.write_line(line)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the reports
             return
+        from .errors import BatchContractError
         from .session_report import write_reports
         from .settings import resolve
 
         settings = resolve(*_session_layers(self.config))
-        write_reports(settings.reports, self.records, Path(self.config.rootpath))
+        try:
+            self.document = write_reports(settings.reports, self.records, Path(self.config.rootpath))
+        except BatchContractError as exc:  # a report that cannot be written fails the run, in one line
+            self.problem = str(exc)
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR

@@ -1,29 +1,22 @@
-"""The session collection's outputs: the terminal summary line and `--batch-report` files.
+"""The pytest session's reports: the terminal summary and the `--batch-report` files.
 
-Input is the list of per-test report records (`contract.report_record`), plain JSON data that may have
-come from pytest-xdist workers. Only JSON is written for now; the rendered reports build on this file.
+Glue over `pytest_batch.reports`: the per-test records (`contract.report_record`, plain JSON data that may
+have come from pytest-xdist workers) are sorted by node id, turned into observations and folded into one
+report document, which carries the records too (`tests`) so that a saved JSON report can be rendered again.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .cassettes import atomic_write
-
-SESSION_FORMAT = "pytest-batch-session/1"
-REPORT_FORMATS = (".json",)
+from .reports import check_report_paths as _check_paths
 
 
 def check_report_paths(paths: Sequence[str]) -> str | None:
     """A one-line problem with the requested report paths, or None."""
-    for path in paths:
-        suffix = Path(path).suffix.lower()
-        if suffix not in REPORT_FORMATS:
-            return f"--batch-report {path}: unknown report format {suffix or '(no extension)'}; use {', '.join(REPORT_FORMATS)}"
-    return None
+    return _check_paths(paths, option="--batch-report")
 
 
 def totals(records: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -56,15 +49,39 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def session_document(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    ordered = sorted(records, key=lambda r: r["nodeid"])  # xdist delivers in any order; reports must not vary
-    return {"format": SESSION_FORMAT, "totals": totals(ordered), "tests": ordered}
+def session_document(records: Sequence[dict[str, Any]], *, library: Any = None) -> dict[str, Any]:
+    """The session's report document (`pytest-batch-report/1`), records included, in node-id order
+    (xdist delivers them in any order; reports must not vary)."""
+    from .reports.aggregate import ReportBuilder
+    from .reports.observations import from_record
+
+    ordered = sorted(records, key=lambda r: r["nodeid"])
+    builder = ReportBuilder(library=library, kind="pytest")
+    builder.tests = len(ordered)
+    for record in ordered:
+        builder.add_all(from_record(record))
+    return builder.document(tests=ordered)
 
 
-def write_reports(paths: Sequence[str], records: Sequence[dict[str, Any]], root: Path) -> None:
+def terminal_lines(records: Sequence[dict[str, Any]], document: dict[str, Any] | None = None) -> list[str]:
+    """The lines under the `pytest-batch` rule at the end of a run: the summary line, then coverage per
+    api-version, the worst operations and the top findings."""
+    from .reports.text import terminal_lines as details
+
+    if document is None:
+        document = session_document(records)
+    return [summary_line(records), *details(document)]
+
+
+def write_reports(
+    paths: Sequence[str], records: Sequence[dict[str, Any]], root: Path, document: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Write the session's reports (format from each extension); returns the document it built, if any."""
     if not paths:
-        return
-    text = json.dumps(session_document(records), indent=1, sort_keys=True) + "\n"
-    for path in paths:
-        target = Path(path)
-        atomic_write(target if target.is_absolute() else root / target, text)
+        return document
+    from .reports.write import write_reports as write
+
+    if document is None:
+        document = session_document(records)
+    write(paths, document, root=root)
+    return document

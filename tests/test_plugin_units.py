@@ -107,8 +107,8 @@ def test_allowances_messages_and_records():
 
 
 def test_report_paths_need_a_known_format():
-    assert check_report_paths(["out/report.json"]) is None
-    assert "unknown report format .html" in check_report_paths(["r.html"])
+    assert check_report_paths(["out/report.json", "r.xml", "r.md", "r.html", "r.txt"]) is None
+    assert "unknown report format .pdf" in check_report_paths(["r.pdf"])
 
 
 def test_entra_id_credential_needs_azure_identity_or_says_so():

@@ -192,7 +192,7 @@ def test_findings_reach_the_controller(pytester, monkeypatch):
     spread.assert_outcomes(passed=6)
     assert "2 workers" in spread.stdout.str()
     one, two = (json.loads((pytester.path / name).read_text()) for name in ("r1.json", "r2.json"))
-    assert one["totals"]["error"] >= 2 and one["totals"]["tests"] == 6 and one["totals"]["batch"] == 12
+    assert one["totals"]["errors"] >= 2 and one["input"]["tests"] == 6 and one["totals"]["batch"] == 12
     assert two["totals"] == one["totals"]
     assert two == one  # every test's record too, in the same (sorted) order
     assert _summary(spread) == _summary(single)

@@ -1,0 +1,53 @@
+"""Small text helpers every renderer shares, so a number or a finding reads the same in each format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+UNMATCHED = "(no documented operation)"
+
+
+def percent(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def fraction(part: int | None, whole: int | None, ratio: float | None) -> str:
+    """`3/72 (4.2%)`, or the part alone when the whole is unknown."""
+    if whole is None:
+        return f"{part}" if part is not None else "n/a"
+    return f"{part}/{whole} ({percent(ratio)})"
+
+
+def operation_label(row: Mapping[str, Any]) -> str:
+    return row.get("operation_id") or UNMATCHED
+
+
+def where(finding: Mapping[str, Any]) -> str:
+    """`response.body/priority`: the part of the message and the pointer inside it."""
+    return f"{finding['location']}{finding['instance_pointer'] or ''}"
+
+
+def finding_line(finding: Mapping[str, Any], *, message_limit: int | None = None) -> str:
+    """One line: count, severity, check, operation, place, message, rule, first source."""
+    op = finding["operation_id"] or UNMATCHED
+    allowed = f" (+{finding['allowed']} allowed)" if finding["allowed"] else ""
+    first = f" first {finding['first_source']}" if finding["first_source"] else ""
+    return (
+        f"{finding['count']:>6}x{allowed} {finding['severity']} {finding['check']} {op} ({finding['api_version']}) "
+        f"at {where(finding)}: {one_line(finding['message'], message_limit)} [spec {finding['schema_pointer'] or '-'}]{first}"
+    )
+
+
+def one_line(text: Any, limit: int | None = None) -> str:
+    """Text on one line (control characters as spaces), cut to `limit` characters with an ellipsis."""
+    value = text if isinstance(text, str) else str(text)
+    value = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in value)
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value
+
+
+def status_summary(row: Mapping[str, Any]) -> str:
+    """`200×3, 404×1` for the status codes seen."""
+    return ", ".join(f"{code}×{n}" for code, n in row["status_codes"]["seen"].items()) or "-"
