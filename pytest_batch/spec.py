@@ -96,8 +96,10 @@ class OperationIndex:
 
     Templates are compiled to regexes over the raw (still percent-encoded) path,
     so an encoded `/` (`%2F`) stays inside its parameter; values are decoded
-    afterwards. A template whose last segment is a parameter (`{filePath}`) may
-    also swallow several segments, tried only when no exact-segment match exists.
+    afterwards. A template ending in `/files/{filePath}` may also swallow several
+    segments (a file path holds slashes), tried only when no exact-segment match
+    exists; other trailing parameters are one segment (`/nodes/n/extensions` is
+    not node `n/extensions`).
     Templates are bucketed by method and first literal segment, and each bucket
     is one alternation regex (most literal template first), so matching costs
     one `fullmatch`.
@@ -110,7 +112,7 @@ class OperationIndex:
         greedy: dict[str, list[Operation]] = {}
         for op in sorted(operations.values(), key=_specificity):
             grouped.setdefault((op.method, _first_segment(op.path)), []).append(op)
-            if re.search(r"\{[^}]+\}$", op.path):
+            if re.search(r"/files/\{[^}]+\}$", op.path):  # only a file path holds slashes (`{filePath}`)
                 greedy.setdefault(op.method, []).append(op)
         self._buckets = {key: _Bucket(ops, greedy=False) for key, ops in grouped.items()}
         self._greedy = {method: _Bucket(ops, greedy=True) for method, ops in greedy.items()}

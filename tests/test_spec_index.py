@@ -125,3 +125,14 @@ def test_traffic_classification(host, path, api_version, batch, reason):
     kind = classify(host, path, api_version)
     assert kind.batch is batch
     assert reason in kind.reason
+
+
+def test_only_a_file_path_spans_segments():
+    """2018-08-01.7.0 has no node extensions: `/nodes/n/extensions` is unknown there, not node `n/extensions`."""
+    from pytest_batch.spec import SpecLibrary
+
+    old = SpecLibrary().get("2018-08-01.7.0")
+    assert old.match("GET", "/pools/p/nodes/n/extensions", {}) is None
+    found = old.match("GET", "/pools/p/nodes/n/files/workitems/job/task/stdout.txt", {})
+    assert found is not None and found.path_params["filePath"] == "workitems/job/task/stdout.txt"
+    assert SpecLibrary().get("2025-06-01").match("GET", "/pools/p/nodes/n/extensions", {}).operation.operation_id
