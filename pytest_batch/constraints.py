@@ -215,7 +215,7 @@ def _rule(raw: Mapping[str, Any]) -> Constraint:
         version: tuple(
             Target(operation=t["operation"], parameter=t["parameter"])
             if "operation" in t
-            else Target(definition=t["definition"], path=_tokens(t.get("path", "")))
+            else Target(definition=t["definition"], path=path_tokens(t.get("path", "")))
             for t in items
         )
         for version, items in raw["targets"].items()
@@ -300,7 +300,7 @@ def _check_parameters(overlay, version, operation, query, headers, path_params) 
                 value = _int_text(value)
                 if value is None:
                     continue  # not a number: the `request_parameters` check reports that
-            for actual, detail in _value_problems(rule, value):
+            for actual, detail in value_problems(rule, value):
                 yield _finding(rule, location, pointer, actual, detail)
 
 
@@ -372,20 +372,20 @@ def _resolve(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: 
 
 def _apply(rule: Constraint, target: Target, instance: Any, pointer: str) -> Iterator[Finding]:
     kind = rule.kind
-    if kind not in OBJECT_KINDS and isinstance(instance, Mapping) and not _holds(instance, rule.value.get("when", ())):
+    if kind not in OBJECT_KINDS and isinstance(instance, Mapping) and not holds(instance, rule.value.get("when", ())):
         return
     if kind in VALUE_KINDS:
         for value, where in _select(instance, target.path, pointer):
-            for actual, detail in _value_problems(rule, value):
+            for actual, detail in value_problems(rule, value):
                 yield _finding(rule, "body", where, actual, detail)
     elif kind in AGGREGATE_KINDS:
         selected = list(_select(instance, target.path, pointer))
-        for where, actual, detail in _AGGREGATE[kind](rule.value, selected, pointer):
+        for where, actual, detail in AGGREGATE_CHECKS[kind](rule.value, selected, pointer):
             yield _finding(rule, "body", where, actual, detail)
     else:
         for obj, where in _select(instance, target.path, pointer):
             if isinstance(obj, Mapping):
-                for at, actual, detail in _OBJECT[kind](rule.value, obj, where):
+                for at, actual, detail in OBJECT_CHECKS[kind](rule.value, obj, where):
                     yield _finding(rule, "body", at, actual, detail)
 
 
@@ -402,7 +402,7 @@ def _finding(rule: Constraint, location: str, pointer: str, actual: Any, detail:
     )
 
 
-def _tokens(path: str) -> tuple[str, ...]:
+def path_tokens(path: str) -> tuple[str, ...]:
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in path.split("/")) if path else ()
 
 
@@ -422,7 +422,7 @@ def _select(node: Any, tokens: tuple[str, ...], pointer: str) -> Iterator[tuple[
 
 
 def _values(obj: Mapping[str, Any], path: str, pointer: str = "") -> list[tuple[Any, str]]:
-    return list(_select(obj, _tokens(path), pointer))
+    return list(_select(obj, path_tokens(path), pointer))
 
 
 def _present(obj: Mapping[str, Any], path: str) -> bool:
@@ -432,7 +432,7 @@ def _present(obj: Mapping[str, Any], path: str) -> bool:
 # --- value kinds: (actual, detail) per problem --------------------------------
 
 
-def _value_problems(rule: Constraint, value: Any) -> Iterator[tuple[Any, str]]:
+def value_problems(rule: Constraint, value: Any) -> Iterator[tuple[Any, str]]:
     v, kind = rule.value, rule.kind
     if kind == "length" and isinstance(value, str):
         yield from _bounds(len(value), v, "characters")
@@ -472,7 +472,7 @@ def _bounds(n: int, v: Mapping[str, Any], unit: str) -> Iterator[tuple[Any, str]
 
 def _range_problems(v: Mapping[str, Any], value: Any) -> Iterator[tuple[Any, str]]:
     if v.get("parse") == "port-range":
-        bounds = _port_range(value)
+        bounds = port_range(value)
         numbers = [] if bounds is None or value == "*" else sorted(set(bounds))
     elif isinstance(value, int | float) and not isinstance(value, bool):
         numbers = [value]
@@ -502,7 +502,7 @@ def duration_seconds(text: str) -> float | None:
     return -total if m.group(1) else total
 
 
-def _port_range(value: Any) -> tuple[int, int] | None:
+def port_range(value: Any) -> tuple[int, int] | None:
     """`*` -> every port, `22` -> (22, 22), `100-200` -> (100, 200); anything else is not a port range."""
     if not isinstance(value, str):
         return None
@@ -552,7 +552,7 @@ def _no_overlap(v, selected, pointer):
     spans: list[tuple[int, int]] = []
     for value, where in selected:
         if v.get("parse") == "port-range":
-            span = _port_range(value)
+            span = port_range(value)
         elif isinstance(value, Mapping) and all(_is_int(value.get(k)) for k in (v["start"], v["end"])):
             span = (value[v["start"]], value[v["end"]])
         else:
@@ -566,17 +566,17 @@ def _no_overlap(v, selected, pointer):
         spans.append((low, high))
 
 
-_AGGREGATE = {"total_count": _total_count, "unique": _unique, "no_overlap": _no_overlap}
+AGGREGATE_CHECKS = {"total_count": _total_count, "unique": _unique, "no_overlap": _no_overlap}
 
 
 # --- object kinds: (pointer, actual, detail) per problem ------------------------
 
 
-def _holds(obj: Mapping[str, Any], conditions: Iterable[Mapping[str, Any]]) -> bool:
-    return all(_condition(obj, c) for c in conditions)
+def holds(obj: Mapping[str, Any], conditions: Iterable[Mapping[str, Any]]) -> bool:
+    return all(condition(obj, c) for c in conditions)
 
 
-def _condition(obj: Mapping[str, Any], c: Mapping[str, Any]) -> bool:
+def condition(obj: Mapping[str, Any], c: Mapping[str, Any]) -> bool:
     found = _values(obj, c["property"])
     value = found[0][0] if found else c.get("default", _ABSENT)
     if "present" in c:
@@ -609,19 +609,19 @@ def _all_or_none(v, obj, pointer):
 
 
 def _required_if(v, obj, pointer):
-    if _holds(obj, v.get("when", ())) and not any(_present(obj, p) for p in v["any_of"]):
+    if holds(obj, v.get("when", ())) and not any(_present(obj, p) for p in v["any_of"]):
         yield pointer, None, f"{' or '.join(v['any_of'])} missing"
 
 
 def _forbidden_if(v, obj, pointer):
-    if _holds(obj, v.get("when", ())):
+    if holds(obj, v.get("when", ())):
         for prop in v["properties"]:
             for value, where in _values(obj, prop, pointer):
                 yield where, value, f"{prop} is set"
 
 
 def _value_if(v, obj, pointer):
-    if _holds(obj, v.get("when", ())):
+    if holds(obj, v.get("when", ())):
         for value, where in _values(obj, v["property"], pointer):
             if not any(_same(value, allowed, ignore_case=v.get("ignore_case", True)) for allowed in v["values"]):
                 yield where, value, f"got {_short(value)!r}"
@@ -651,7 +651,7 @@ def _capacity(v, obj, pointer):
                 yield where, value, f"{value} needs {need} items, got {len(items[0])}"
 
 
-_OBJECT = {
+OBJECT_CHECKS = {
     "mutually_exclusive": _mutually_exclusive,
     "all_or_none": _all_or_none,
     "required_if": _required_if,

@@ -28,7 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..constraints import _holds  # the checker's own condition test (private name)
+from ..constraints import holds  # the checker's own condition test
 from .nodes import Array, Compiler, Obj, StrategyError, Union_, resolved
 from .plans import Plan, plans_for, settle_condition, settle_plan
 from .records import MISS, Packed
@@ -140,7 +140,7 @@ class ObjectPart:
                     out[name] = part.read(buf, pos + offset, draw)
             for plan in self.plans:
                 if plan.when:
-                    if _holds(out, plan.when):
+                    if holds(out, plan.when):
                         bits = settle_condition(plan, bits, buf[pos + plan.selector])
                 else:
                     bits = settle_plan(plan, bits, buf[pos + plan.selector])

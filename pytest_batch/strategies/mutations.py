@@ -29,12 +29,19 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..compiled import CompiledSpec
-from ..constraints import AGGREGATE_KINDS, OBJECT_KINDS, VALUE_KINDS, Constraint, check_constraints
-from ..constraints import _value_problems as value_problems  # the checker's own value test (private name)
+from ..constraints import (
+    AGGREGATE_KINDS,
+    OBJECT_KINDS,
+    VALUE_KINDS,
+    Constraint,
+    check_constraints,
+    path_tokens,
+    value_problems,  # the checker's own value test
+)
 from ..pointers import escape
 from .candidates import array_keyword, keyword_candidates, rule_candidates, wrong_types
 from .nodes import REQUEST, RESPONSE, Array, Obj, StrategyError, Union_, array_of, resolved, scalar_of
-from .repair import Repairer, choose, present, run_all, select, tokens
+from .repair import Repairer, choose, present, run_all, select
 from .scalars import Scalar
 from .walk import edges, get_at, node_and_value, node_path, positions, reachable, replaced, rules_of, set_at
 
@@ -562,7 +569,7 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
         groups = [list(group) for group in v["groups"]]
         used = [i for i, group in enumerate(groups) if any(present(obj, p) for p in group)]
         if v.get("exactly_one") and attempt == 1:  # none of them
-            paths = [tokens(p) for group in groups for p in group]
+            paths = [path_tokens(p) for group in groups for p in group]
             return all(r.deletable(node, obj, p) for p in paths) and run_all(r.delete(node, obj, p) for p in paths)
         others = [i for i in range(len(groups)) if i not in used]
         need = 2 - len(used)
@@ -570,11 +577,11 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
             return False
         picks = others[choose(draw, len(others)) :] + others
         for i in picks[:need]:
-            if not all(r.add(node, obj, tokens(p), draw, depth) for p in groups[i][:1]):
+            if not all(r.add(node, obj, path_tokens(p), draw, depth) for p in groups[i][:1]):
                 return False
         return True
     if kind == "all_or_none":
-        paths = [tokens(p) for p in v["properties"]]
+        paths = [path_tokens(p) for p in v["properties"]]
         missing = [p for p in paths if next(select(obj, p), None) is None]
         if missing and len(missing) < len(paths):
             return True
@@ -582,15 +589,15 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
             return r.delete(node, obj, paths[-1])
         return r.add(node, obj, paths[0], draw, depth)
     if kind == "required_if":
-        paths = [tokens(p) for p in v["any_of"]]
+        paths = [path_tokens(p) for p in v["any_of"]]
         if rule in node.promoted:  # required for generation only: the schema lets it go
             return all(obj.pop(p[0], None) is not None or True for p in paths)
         return all(r.deletable(node, obj, p) for p in paths) and run_all(r.delete(node, obj, p) for p in paths)
     if kind == "forbidden_if":
-        paths = [tokens(p) for p in v["properties"]]
+        paths = [path_tokens(p) for p in v["properties"]]
         return r.add(node, obj, paths[attempt % len(paths)], draw, depth)
     if kind == "value_if":
-        path = tokens(v["property"])
+        path = path_tokens(v["property"])
         scalar = scalar_of(node_path(node, path))
         if scalar is None:
             return False
@@ -622,7 +629,7 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
                 return True
         return False
     if kind == "capacity":
-        items = tokens(v["items"])
+        items = path_tokens(v["items"])
         if not r.add(node, obj, items, draw, depth):
             return False
         lists = [x for x, _ in select(obj, items) if isinstance(x, list)]
@@ -630,8 +637,8 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
             return False
         limit = v["per_item"] * len(lists[0])
         for prop in v["counts"]:
-            scalar = scalar_of(node_path(node, tokens(prop)))
+            scalar = scalar_of(node_path(node, path_tokens(prop)))
             if scalar is not None and (limit + 1) in scalar.domain():
-                return r.assign(node, obj, tokens(prop), limit + 1, draw, depth)
+                return r.assign(node, obj, path_tokens(prop), limit + 1, draw, depth)
         return False
     return False

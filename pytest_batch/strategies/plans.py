@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..constraints import path_tokens
 from .nodes import Obj, Union_, resolved
-from .repair import tokens
 from .scalars import Scalar
 
 
@@ -83,11 +83,12 @@ def plans_for(
                 plain.append((rule, groups, frozenset(n for g in groups for n in g), frozenset()))
         elif rule.kind in ("required_if", "forbidden_if") and v.get("when"):
             targets = list(v["any_of"] if rule.kind == "required_if" else v["properties"])
-            reads = frozenset(tokens(c["property"])[0] for c in v["when"])
+            reads = frozenset(path_tokens(c["property"])[0] for c in v["when"])
             if (
                 all(name in index for name in targets)
                 and all(
-                    len(tokens(c["property"])) == 1 and tokens(c["property"])[0] in node.properties for c in v["when"]
+                    len(path_tokens(c["property"])) == 1 and path_tokens(c["property"])[0] in node.properties
+                    for c in v["when"]
                 )
                 and not reads & set(targets)
             ):

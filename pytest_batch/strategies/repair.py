@@ -25,18 +25,19 @@ from hypothesis import strategies as st
 
 # The checker's own rule functions and helpers, so a repair and the check can never disagree.
 # (They are private names of `constraints`; the report proposes public aliases.)
-from ..constraints import _AGGREGATE as AGGREGATE_CHECKS
-from ..constraints import _OBJECT as OBJECT_CHECKS
-from ..constraints import Constraint, _condition, _holds, _tokens
-from ..constraints import _port_range as port_range
-from ..constraints import _value_problems as value_problems
+from ..constraints import (
+    AGGREGATE_CHECKS,
+    OBJECT_CHECKS,
+    Constraint,
+    condition,
+    holds,
+    path_tokens,
+    port_range,
+    value_problems,
+)
 from .nodes import Array, Obj, array_of, node_at, object_of, resolved, scalar_of
 
 ROUNDS = 4  # repair passes over an object's rules; one is almost always enough
-
-
-def tokens(path: str) -> tuple[str, ...]:
-    return _tokens(path)
 
 
 def select(value: Any, path: tuple[str, ...], prefix: tuple = ()) -> Iterator[tuple[Any, tuple]]:
@@ -55,7 +56,7 @@ def select(value: Any, path: tuple[str, ...], prefix: tuple = ()) -> Iterator[tu
 
 
 def present(value: Any, path: str) -> bool:
-    return next(select(value, tokens(path)), None) is not None
+    return next(select(value, path_tokens(path)), None) is not None
 
 
 def broken(rule: Constraint, value: dict) -> bool:
@@ -65,7 +66,7 @@ def broken(rule: Constraint, value: dict) -> bool:
 
 def aggregate_broken(rule: Constraint, path: tuple[str, ...], value: Any) -> bool:
     """True when the aggregate rule `rule` (anchored at `value`, selecting `path`) finds a problem."""
-    if isinstance(value, dict) and not _holds(value, rule.value.get("when", ())):
+    if isinstance(value, dict) and not holds(value, rule.value.get("when", ())):
         return False
     selected = [(v, "") for v, _ in select(value, path)]
     return next(iter(AGGREGATE_CHECKS[rule.kind](rule.value, selected, "")), None) is not None
@@ -146,7 +147,7 @@ class Repairer:
                 found = (frozenset(_first_tokens(rule)), broken(rule, {}))
             else:  # an aggregate rule reads the values at its path (and its `when`)
                 names = {path[0]} if path else set()
-                names.update(tokens(c["property"])[0] for c in rule.value.get("when", ()))
+                names.update(path_tokens(c["property"])[0] for c in rule.value.get("when", ()))
                 found = (frozenset(names), False)
             self._scope[rule.id] = found
         return found
@@ -295,9 +296,9 @@ class Repairer:
 
     def make_condition(self, node: Obj, value: dict, cond, want: bool, draw, depth: int) -> bool:
         """Edit `value` so that the `when` condition `cond` is `want`; False when no edit gets there."""
-        if _condition(value, cond) == want:
+        if condition(value, cond) == want:
             return True
-        path = tokens(cond["property"])
+        path = path_tokens(cond["property"])
         target = node_at(node, path)
         if target is None:
             return False
@@ -318,7 +319,7 @@ class Repairer:
             candidates.append(lambda c, x=x: self.assign(node, c, path, x, draw, depth))
         candidates.append(lambda c: self.add(node, c, path, draw, depth))
         for edit in candidates:
-            if attempt(value, lambda c, edit=edit: edit(c) and _condition(c, cond) == want):
+            if attempt(value, lambda c, edit=edit: edit(c) and condition(c, cond) == want):
                 return True
         return False
 
@@ -430,7 +431,7 @@ def _first_tokens(rule: Constraint) -> tuple[str, ...]:
         if isinstance(v.get(key), str):
             paths.append(v[key])
     paths.extend(c["property"] for c in v.get("when", ()))
-    return tuple(dict.fromkeys(tokens(p)[0] for p in paths if p))
+    return tuple(dict.fromkeys(path_tokens(p)[0] for p in paths if p))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -485,22 +486,22 @@ def _mutually_exclusive(r: Repairer, node: Obj, v, value: dict, draw, depth: int
     if len(used) > 1:
         order = [used[choose(draw, len(used))], *used]
         for keep in order:
-            doomed = [tokens(p) for i in used if i != keep for p in groups[i]]
+            doomed = [path_tokens(p) for i in used if i != keep for p in groups[i]]
             if all(r.deletable(node, value, path) for path in doomed):
                 for path in doomed:
                     r.delete(node, value, path, draw, depth)
                 return True
         return False
     if not used and v.get("exactly_one"):
-        addable = [i for i, group in enumerate(groups) if all(node_at(node, tokens(p)) is not None for p in group)]
+        addable = [i for i, group in enumerate(groups) if all(node_at(node, path_tokens(p)) is not None for p in group)]
         if not addable:
             return False
-        return run_all(r.add(node, value, tokens(p), draw, depth) for p in groups[_pick(draw, addable)])
+        return run_all(r.add(node, value, path_tokens(p), draw, depth) for p in groups[_pick(draw, addable)])
     return False
 
 
 def _all_or_none(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bool:
-    paths = [tokens(p) for p in v["properties"]]
+    paths = [path_tokens(p) for p in v["properties"]]
     can_delete = all(r.deletable(node, value, path) for path in paths)
     can_add = all(node_at(node, path) is not None for path in paths)
     if can_delete and (not can_add or choose(draw, 2)):
@@ -509,21 +510,21 @@ def _all_or_none(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bo
 
 
 def _required_if(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bool:
-    candidates = [p for p in v["any_of"] if node_at(node, tokens(p)) is not None]
-    if candidates and r.add(node, value, tokens(_pick(draw, candidates)), draw, depth):
+    candidates = [p for p in v["any_of"] if node_at(node, path_tokens(p)) is not None]
+    if candidates and r.add(node, value, path_tokens(_pick(draw, candidates)), draw, depth):
         return True
     return r.falsify(node, value, v.get("when", ()), draw, depth)
 
 
 def _forbidden_if(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bool:
-    paths = [tokens(p) for p in v["properties"]]
+    paths = [path_tokens(p) for p in v["properties"]]
     if all(r.deletable(node, value, path) for path in paths):
         return run_all(r.delete(node, value, path, draw, depth) for path in paths)
     return r.falsify(node, value, v.get("when", ()), draw, depth)
 
 
 def _value_if(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bool:
-    path = tokens(v["property"])
+    path = path_tokens(v["property"])
     scalar = scalar_of(node_at(node, path))
     allowed = [x for x in v["values"] if scalar is None or scalar.accepts(x)]
     if allowed and r.assign(node, value, path, _pick(draw, allowed), draw, depth):
@@ -569,16 +570,16 @@ def _ordered(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bool:
 
 
 def _capacity(r: Repairer, node: Obj, v, value: dict, draw, depth: int) -> bool:
-    items = [x for x, _ in select(value, tokens(v["items"]))]
+    items = [x for x, _ in select(value, path_tokens(v["items"]))]
     if not items or not isinstance(items[0], list):
         return False
     limit = v["per_item"] * len(items[0])
     changed = False
     for prop in v["counts"]:
-        scalar = scalar_of(node_at(node, tokens(prop)))
+        scalar = scalar_of(node_at(node, path_tokens(prop)))
         if scalar is None or scalar.kind != "integer":
             continue
-        for current, where in list(select(value, tokens(prop))):
+        for current, where in list(select(value, path_tokens(prop))):
             if isinstance(current, int) and current > limit:
                 fixed = scalar.domain().at_most(limit)
                 if fixed is not None:

@@ -27,8 +27,11 @@ from types import MappingProxyType
 from typing import Any
 
 from .. import formats as fmt
-from ..constraints import Constraint, duration_seconds
-from ..constraints import _value_problems as value_problems  # the checker's own test: no second opinion
+from ..constraints import (
+    Constraint,
+    duration_seconds,
+    value_problems,  # the checker's own test: no second opinion
+)
 
 DEFAULT_TEXT_MAX = 24  # strings without a maxLength stay short: speed, and readable failures
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
