@@ -144,6 +144,43 @@ class Finding:
         return (self.location, self.pointer, self.rule_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """How a service refuses a request that breaks a rule: an HTTP status and a `BatchError` code."""
+
+    status: int
+    code: str
+
+
+_BODY_CODES = ("InvalidPropertyValue", "InvalidRequestBody", "MissingRequiredProperty")
+_MISSING_FIRST = ("MissingRequiredProperty", "InvalidPropertyValue", "InvalidRequestBody")
+
+
+def refusals(rule: Constraint, location: str) -> tuple[Refusal, ...]:
+    """The refusals that fit a request breaking `rule` at `location` (body, query, header, path).
+
+    The emulator answers with the first; the prober counts any of them as the
+    rule being enforced. The spec names one code itself, RequestBodyTooLarge
+    for an oversized task collection; the others are the service's generic
+    input codes for that part of the request.
+    """
+    if location == "query":
+        codes = ("InvalidQueryParameterValue", "OutOfRangeQueryParameterValue")
+        return tuple(Refusal(400, c) for c in (codes[::-1] if rule.kind == "range" else codes))
+    if location == "header":
+        return (Refusal(400, "InvalidHeaderValue"),)
+    if location == "path":
+        return (Refusal(400, "InvalidUri"), Refusal(400, "InvalidPropertyValue"))
+    if rule.kind == "serialized_size":
+        return (
+            Refusal(413, "RequestBodyTooLarge"),
+            Refusal(400, "RequestBodyTooLarge"),
+            Refusal(413, "RequestEntityTooLarge"),
+        )
+    codes = _MISSING_FIRST if rule.kind in ("required_if", "all_or_none") else _BODY_CODES
+    return tuple(Refusal(400, c) for c in codes)
+
+
 @dataclass(frozen=True)
 class Overlay:
     """All rules, indexed by (api-version, definition) and (api-version, operation) for cheap lookups."""

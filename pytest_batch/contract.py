@@ -29,13 +29,16 @@ class BatchContractWarning(UserWarning):
 
 @dataclass(frozen=True, slots=True)
 class Allowance:
-    """Findings a test accepts: check names (`unknown_enum_value`), schema pointers or `check:pointer`,
-    each maybe with `*` wildcards (`/definitions/CloudJob/*`)."""
+    """Findings a test accepts: check names (`unknown_enum_value`), documented-constraints rule ids
+    (`job-id-length`), schema pointers or `check:pointer`, each maybe with `*` wildcards
+    (`/definitions/CloudJob/*`)."""
 
     patterns: tuple[str, ...] = ()
 
     def allows(self, violation: Violation) -> bool:
         names = (violation.check, violation.schema_pointer, f"{violation.check}:{violation.schema_pointer}")
+        if violation.rule is not None:  # a documented-constraints rule id (`job-id-length`)
+            names += (violation.rule,)
         return any(fnmatchcase(name, pattern) for pattern in self.patterns for name in names)
 
 
@@ -165,6 +168,7 @@ def _outcome_record(outcome: Outcome, allowance: Allowance) -> dict[str, Any]:
                 "expected": _plain(v.expected),
                 "actual": _plain(v.actual),
                 "message": v.message,
+                "rule": v.rule,
                 "allowed": allowance.allows(v),
             }
             for v in outcome.violations

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -80,6 +80,7 @@ class Violation:
     actual: Any
     message: str
     source: Source | None = None
+    rule: str | None = None  # the documented-constraints rule id, for `documented_constraints` findings
 
     @property
     def key(self) -> tuple[str, str | None, str | None, str, str]:
@@ -176,9 +177,13 @@ class _Context:
 class Validator:
     """Checks interactions against a `SpecLibrary`; caches compiled schemas per api-version."""
 
-    def __init__(self, library: SpecLibrary | None = None, *, api_version: str | None = None) -> None:
+    def __init__(
+        self, library: SpecLibrary | None = None, *, api_version: str | None = None, constraints: bool = True
+    ) -> None:
         self.library = library if library is not None else SpecLibrary()
         self.api_version_override = api_version
+        self.constraints = constraints  # the documented-constraints overlay, loaded on first use
+        self._overlay: Any = None
         self._compiled: dict[str, CompiledSpec] = {}
         self._param_checks: dict[tuple[str, str], _ParameterPlan] = {}
         self._header_checks: dict[int, tuple] = {}
@@ -309,8 +314,60 @@ class Validator:
         ctx = _Context(interaction, spec, self.compiled(spec), match.operation, match.path_params, query)
         self._check_parameters(ctx, out)
         _check_request_body(ctx, out)
+        if self.constraints:
+            self._check_constraints(ctx, out)
         if interaction.status is not None:
             _check_response(ctx, self, out)
+
+    def overlay(self) -> Any:
+        """The documented-constraints overlay (`constraints.Overlay`), read once per validator."""
+        if self._overlay is None:
+            from .constraints import load_overlay
+
+            self._overlay = load_overlay()
+        return self._overlay
+
+    def _check_constraints(self, ctx: _Context, out: list[Violation]) -> None:
+        """Rules the docs state in prose (`schemas/constraints.json`), on the request's parameters and body.
+
+        Only versions the overlay covers pay anything; a body that is not JSON was reported already.
+        """
+        overlay = self.overlay()
+        version, op = ctx.spec.api_version, ctx.operation
+        if version not in overlay.versions:
+            return
+        from .constraints import check_constraints
+
+        raw = ctx.interaction.request_body
+        body: Any = None
+        if op.body is not None and raw and not raw.isspace():
+            body, problem = _parse_json(raw)
+            if problem is not None:
+                return
+        headers = dict(ctx.interaction.request_headers.folded())
+        kwargs = {"query": ctx.query, "headers": headers, "path_params": ctx.path_params}
+        found = (
+            check_constraints(overlay, ctx.spec, op.operation_id, body, **kwargs)
+            if body is not None
+            else check_constraints(overlay, ctx.spec, op.operation_id, **kwargs)
+        )
+        for finding in found:
+            if finding.location == "body":
+                where, pointer = "request.body", finding.pointer
+            else:  # a parameter: its name goes into the location, as for the schema checks
+                section = "headers" if finding.location == "header" else finding.location
+                where, pointer = f"request.{section}.{finding.pointer.lstrip('/')}", ""
+            violation = ctx.emit(
+                DOCUMENTED_CONSTRAINTS,
+                ERROR,
+                where,
+                pointer,
+                finding.source_pointer,
+                finding.expected,
+                finding.actual,
+                finding.message,
+            )
+            out.append(replace(violation, rule=finding.rule_id))
 
     def _parameter_plan(self, spec: Spec, op: Operation) -> _ParameterPlan:
         key = (spec.api_version, op.operation_id)

@@ -709,3 +709,82 @@ def test_duration_seconds(text, seconds):
 
 def test_kinds_split_cleanly():
     assert not (OBJECT_KINDS & AGGREGATE_KINDS)
+
+
+# ---------------------------------------------------------------------------
+# the engine's `documented_constraints` check and the refusals that fit a rule
+
+
+def _request(version: str, method: str, path: str, body: Any = None, headers: dict | None = None):
+    from pytest_batch.interaction import Headers, Interaction
+
+    url = f"https://acct.westus.batch.azure.com{path}{'&' if '?' in path else '?'}api-version={version}"
+    sent = {"Content-Type": "application/json; odata=minimalmetadata", **(headers or {})}
+    return Interaction(method, url, Headers.of(sent), json.dumps(body).encode() if body is not None else b"")
+
+
+def _documented(outcome) -> list:
+    return [v for v in outcome.violations if v.check == "documented_constraints"]
+
+
+def test_the_validator_checks_the_overlay_and_names_the_rule(overlay, library):
+    from pytest_batch.validation import Validator
+
+    body = {"id": "j" * 65, "poolInfo": {"poolId": "p"}, "priority": 1001}
+    found = _documented(Validator(library).check(_request(CURRENT, "POST", "/jobs", body)))
+    assert sorted((v.rule, v.location, v.instance_pointer, v.severity) for v in found) == [
+        ("job-id-length", "request.body", "/id", "error"),
+        ("job-priority-range", "request.body", "/priority", "error"),
+    ]
+    by_rule = {v.rule: v for v in found}
+    assert by_rule["job-priority-range"].schema_pointer == overlay.rule("job-priority-range").source.pointer
+    assert by_rule["job-priority-range"].actual == 1001 and "[job-priority-range]" in by_rule["job-priority-range"].message
+    assert _documented(Validator(library, constraints=False).check(_request(CURRENT, "POST", "/jobs", body))) == []
+    ok = {"id": "j" * 64, "poolInfo": {"poolId": "p"}, "priority": 1000}
+    assert _documented(Validator(library).check(_request(CURRENT, "POST", "/jobs", ok))) == []
+
+
+def test_parameters_are_checked_where_they_travel(library):
+    from pytest_batch.validation import Validator
+
+    validator = Validator(library)
+    listed = _documented(validator.check(_request(CURRENT, "GET", "/jobs?maxresults=1001")))
+    assert [(v.rule, v.location) for v in listed] == [("maxresults-range", "request.query.maxresults")]
+    header = _documented(validator.check(_request(CURRENT, "GET", "/jobs", headers={"client-request-id": "nope"})))
+    assert [(v.rule, v.location) for v in header] == [("client-request-id-guid", "request.headers.client-request-id")]
+    old = _documented(validator.check(_request(OLDER, "GET", "/jobs?maxresults=1001")))
+    assert [v.rule for v in old] == ["maxresults-range"]
+
+
+def test_versions_without_overlay_rules_pay_nothing(library):
+    from pytest_batch.validation import Validator
+
+    body = {"id": "j" * 65, "poolInfo": {"poolId": "p"}, "priority": 1001}
+    outcome = Validator(library).check(_request("2024-07-01.20.0", "POST", "/jobs", body))
+    assert outcome.operation_id == "Job_Add" and _documented(outcome) == []
+
+
+def test_a_test_can_allow_a_rule_by_its_id(library):
+    from pytest_batch.contract import Allowance
+    from pytest_batch.validation import Validator
+
+    body = {"id": "j" * 65, "poolInfo": {"poolId": "p"}}
+    (violation,) = _documented(Validator(library).check(_request(CURRENT, "POST", "/jobs", body)))
+    assert Allowance(("job-id-length",)).allows(violation)
+    assert Allowance(("job-*",)).allows(violation)
+    assert not Allowance(("job-priority-range",)).allows(violation)
+
+
+def test_every_rule_has_fitting_refusals_wherever_it_applies(overlay):
+    from pytest_batch.constraints import refusals
+
+    for rule in overlay.rules:
+        locations = {"query", "header"} if any(t.operation for ts in rule.targets.values() for t in ts) else {"body"}
+        for location in locations:
+            fits = refusals(rule, location)
+            assert fits and len(set(fits)) == len(fits), rule.id
+            assert all(r.status in (400, 413) and r.code for r in fits), rule.id
+    size = overlay.rule("task-collection-serialized-size")
+    assert refusals(size, "body")[0].code == "RequestBodyTooLarge"  # the code the spec names for that rule
+    assert refusals(overlay.rule("pool-requires-vm-configuration"), "body")[0].code == "MissingRequiredProperty"
+    assert refusals(overlay.rule("maxresults-range"), "query")[0].code == "OutOfRangeQueryParameterValue"

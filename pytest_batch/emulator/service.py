@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from ..constraints import Constraint, refusals
 from ..interaction import Headers, Interaction
 from ..spec import Match, Spec, SpecLibrary
 from ..validation import ERROR, UNKNOWN_ENUM_VALUE, Validator, Violation, _parse_query
@@ -106,7 +107,9 @@ class Service:
         except ServiceError as error:
             reply, version, injection = _error_reply(error), None, Injection()
         except Exception as exc:  # a bug in a handler: answer 500 like the service, keep serving
-            logging.getLogger("pytest_batch.emulator").exception("emulator error on %s %s", request.method, request.path)
+            logging.getLogger("pytest_batch.emulator").exception(
+                "emulator error on %s %s", request.method, request.path
+            )
             error = ServiceError(500, "InternalServerError", f"The emulator failed on this request: {exc!r}")
             reply, version, injection = _error_reply(error), None, Injection()
         if injection.fault is not None and injection.fault.drop:
@@ -140,7 +143,9 @@ class Service:
             methods = spec.index.methods_for(request.path)
             if methods:
                 raise ServiceError(
-                    405, "UnsupportedHttpVerb", f"The resource doesn't support the specified HTTP verb {request.method}."
+                    405,
+                    "UnsupportedHttpVerb",
+                    f"The resource doesn't support the specified HTTP verb {request.method}.",
                 )
             raise ServiceError(400, "InvalidUri", "The requested URI does not represent any resource on the server.")
         route = self.routes(spec)[match.operation.operation_id]
@@ -207,7 +212,10 @@ class Service:
         outcome = self.validator.check_matched(interaction, spec, match, query)
         errors = [v for v in outcome.violations if v.severity == ERROR or _unknown_enum(v)]
         if errors:
-            raise error_for(min(errors, key=Violation.rank))
+            worst = min(errors, key=Violation.rank)
+            if worst.rule is not None:  # a documented rule: refused the way the overlay says fits it
+                raise constraint_error(worst, self.validator.overlay().rule(worst.rule))
+            raise error_for(worst)
 
     def _respond(
         self, request: HttpRequest, headers: Headers, reply: Reply, version: str | None, request_id: str, latency: float
@@ -366,6 +374,41 @@ def error_for(violation: Violation) -> ServiceError:
     )
 
 
+def constraint_error(violation: Violation, rule: Constraint) -> ServiceError:
+    """The refusal of a request that breaks a documented rule: the first that `refusals` says fits it."""
+    location = violation.location
+    if location.startswith("request.query."):
+        where, name = "query", location[len("request.query.") :]
+        details = (("QueryParameterName", name), ("QueryParameterValue", _text(violation.actual)))
+    elif location.startswith("request.headers."):
+        where, name = "header", location[len("request.headers.") :]
+        details = (("HeaderName", name), ("HeaderValue", _text(violation.actual)))
+    elif location.startswith("request.path."):
+        where, details = "path", ()
+    else:
+        where = "body"
+        missing = rule.value["any_of"][0].replace("/", ".") if rule.kind == "required_if" else None
+        details = (
+            ("PropertyName", _property_name(violation.instance_pointer, missing)),
+            ("PropertyValue", _text(violation.actual)),
+        )
+    refusal = refusals(rule, where)[0]
+    message = _REFUSAL_MESSAGES.get(refusal.code, "The request breaks a documented rule of the Batch service.")
+    return ServiceError(refusal.status, refusal.code, message, (*details, ("Reason", violation.message)))
+
+
+_REFUSAL_MESSAGES = {
+    "InvalidPropertyValue": "The value provided for one of the properties in the request body is invalid.",
+    "MissingRequiredProperty": "A required property was not specified in the request body.",
+    "InvalidRequestBody": "The specified Request Body is not syntactically valid.",
+    "RequestBodyTooLarge": "The request body is too large and exceeds the maximum permissible limit.",
+    "InvalidQueryParameterValue": "Value for one of the query parameters specified in the request URI is invalid.",
+    "OutOfRangeQueryParameterValue": "Value for one of the query parameters specified in the request URI is invalid.",
+    "InvalidHeaderValue": "The value for one of the HTTP headers is not in the correct format.",
+    "InvalidUri": "The requested URI does not represent any resource on the server.",
+}
+
+
 def _missing_name(violation: Violation) -> str | None:
     """The first required name (`expected`) absent from the object (`actual`)."""
     present = violation.actual if isinstance(violation.actual, dict) else {}
@@ -387,4 +430,4 @@ def _text(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8") if value is not None else "null"
 
 
-__all__ = ["HttpRequest", "HttpResponse", "Service", "ServiceConfig", "error_for"]
+__all__ = ["HttpRequest", "HttpResponse", "Service", "ServiceConfig", "constraint_error", "error_for"]

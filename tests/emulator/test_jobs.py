@@ -445,7 +445,8 @@ def test_release_task_needs_a_preparation_task(raw, emulator):
     response = raw(
         "POST", "/jobs", json={"id": "j", "poolInfo": {"poolId": POOL}, "jobReleaseTask": {"commandLine": "x"}}
     )
-    assert (response.status_code, error_code(response)) == (400, "InvalidPropertyValue")
+    assert (response.status_code, error_code(response)) == (400, "MissingRequiredProperty")
+    assert {"key": "PropertyName", "value": "jobPreparationTask"} in response.json()["values"]
 
 
 # -- automatic termination ------------------------------------------------------------------------

@@ -19,6 +19,9 @@ from pytest_batch.emulator.model import Call, ServiceError
 from pytest_batch.emulator.state import State, http_date
 from pytest_batch.interaction import Headers
 
+# the fully qualified application id the docs ask for when a pool references a package
+APP = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Batch/batchAccounts/a/applications/"
+
 VM = {
     "imageReference": {"publisher": "canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts"},
     "nodeAgentSKUId": "batch.node.ubuntu 22.04",
@@ -112,9 +115,9 @@ def test_pool_ids_are_case_insensitive(raw):
         ({"virtualMachineConfiguration": None}, 400, "MissingRequiredProperty", "virtualMachineConfiguration"),
         ({"targetDedicatedNodes": None}, 400, "MissingRequiredProperty", "targetDedicatedNodes"),
         ({"enableAutoScale": True, "autoScaleFormula": "$TargetDedicatedNodes=1;"}, 400,
-         "InvalidAutoScalingSettings", None),
+         "InvalidPropertyValue", "targetDedicatedNodes"),
         ({"targetDedicatedNodes": None, "enableAutoScale": True}, 400, "MissingRequiredProperty", "autoScaleFormula"),
-        ({"autoScaleFormula": "$TargetDedicatedNodes=1;"}, 400, "InvalidAutoScalingSettings", None),
+        ({"autoScaleFormula": "$TargetDedicatedNodes=1;"}, 400, "InvalidPropertyValue", "autoScaleFormula"),
         ({"targetDedicatedNodes": None, "enableAutoScale": True, "autoScaleFormula": "$TargetDedicatedNodes = ;"},
          400, "AutoScalingFormulaSyntaxError", None),
         ({"targetDedicatedNodes": None, "enableAutoScale": True, "autoScaleFormula": "$TargetDedicatedNodes=1;",
@@ -124,11 +127,11 @@ def test_pool_ids_are_case_insensitive(raw):
         ({"resizeTimeout": "PT4M59S"}, 400, "InvalidPropertyValue", "resizeTimeout"),
         ({"targetDedicatedNodes": -1}, 400, "InvalidPropertyValue", "targetDedicatedNodes"),
         ({"taskSlotsPerNode": 257}, 400, "InvalidPropertyValue", "taskSlotsPerNode"),
-        ({"applicationPackageReferences": [{"applicationId": "no-such-app"}]}, 409,
+        ({"applicationPackageReferences": [{"applicationId": APP + "no-such-app"}]}, 409,
          "InvalidApplicationPackageReferences", None),
-        ({"applicationPackageReferences": [{"applicationId": "app-python", "version": "2.7"}]}, 409,
+        ({"applicationPackageReferences": [{"applicationId": APP + "app-python", "version": "2.7"}]}, 409,
          "InvalidApplicationPackageReferences", None),
-        ({"applicationPackageReferences": [{"applicationId": "app-python"}] * 11}, 400, "InvalidPropertyValue",
+        ({"applicationPackageReferences": [{"applicationId": APP + "app-python"}] * 11}, 400, "InvalidPropertyValue",
          "applicationPackageReferences"),
     ],
 )  # fmt: skip
@@ -142,9 +145,12 @@ def test_create_rules(raw, extra, status, code, culprit):
     assert raw("HEAD", "/pools/pool-1").status_code == 404
 
 
-def test_packages_may_name_applications_by_arm_id(raw):
-    arm = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Batch/batchAccounts/a/applications/app-tools"
-    make_pool(raw, applicationPackageReferences=[{"applicationId": arm, "version": "2.0"}])
+def test_packages_name_applications_by_arm_id(raw):
+    make_pool(raw, applicationPackageReferences=[{"applicationId": APP + "app-tools", "version": "2.0"}])
+    assert pool(raw)["applicationPackageReferences"] == [{"applicationId": APP + "app-tools", "version": "2.0"}]
+    error(raw("POST", "/pools", json={"id": "p2", "vmSize": "standard_d2s_v3", "virtualMachineConfiguration": VM,
+          "targetDedicatedNodes": 1, "applicationPackageReferences": [{"applicationId": "app-tools"}]}),
+          400, "InvalidPropertyValue")  # the docs ask for the fully qualified id when creating a pool
 
 
 def test_grow_then_shrink_gives_up_idle_nodes_newest_first(raw, emulator):
@@ -439,13 +445,13 @@ def test_patch_changes_only_what_it_names(raw, emulator):
 
 def test_updateproperties_replaces_all_it_covers(raw, emulator):
     make_pool(raw, startTask=START, metadata=[{"name": "a", "value": "1"}],
-              applicationPackageReferences=[{"applicationId": "app-python"}])  # fmt: skip
+              applicationPackageReferences=[{"applicationId": APP + "app-python"}])  # fmt: skip
     body = {"applicationPackageReferences": [], "metadata": [{"name": "c", "value": "3"}]}
     assert raw("POST", "/pools/pool-1/updateproperties", json=body).status_code == 204
     replaced = pool(raw)
     assert replaced["metadata"] == [{"name": "c", "value": "3"}]
     assert "startTask" not in replaced and "applicationPackageReferences" not in replaced
-    body = {"applicationPackageReferences": [{"applicationId": "nope"}], "metadata": []}
+    body = {"applicationPackageReferences": [{"applicationId": APP + "nope"}], "metadata": []}
     error(raw("POST", "/pools/pool-1/updateproperties", json=body), 409, "InvalidApplicationPackageReferences")
 
 

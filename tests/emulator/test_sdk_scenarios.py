@@ -90,7 +90,7 @@ def steps(advance: Callable[[float], None]) -> list[tuple[str, Callable[[Any, di
         ("user_delete", lambda c, ctx: c.delete_node_user("pool-1", node(ctx), "alice")),
         ("login", lambda c, ctx: c.get_node_remote_login_settings("pool-1", node(ctx))),
         ("logs", lambda c, ctx: c.upload_node_logs("pool-1", node(ctx), m.UploadBatchServiceLogsOptions(
-            container_url="https://store.blob.core.windows.net/logs", start_time=ctx["pool"].creation_time))),
+            container_url="https://store.blob.core.windows.net/logs?sp=w&sig=c2FzLXNpZ25hdHVyZQ", start_time=ctx["pool"].creation_time))),
         ("extensions", lambda c, ctx: c.list_node_extensions("pool-1", node(ctx))),
         ("extension", lambda c, ctx: c.get_node_extension("pool-1", node(ctx), "ext-1")),
         ("node_files", lambda c, ctx: c.list_node_files("pool-1", node(ctx), recursive=True)),

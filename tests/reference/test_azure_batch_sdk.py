@@ -133,7 +133,7 @@ def test_nodes(batch_client, batch_endpoint, settle):
         "ref-nodes",
         node,
         m.UploadBatchServiceLogsOptions(
-            container_url="https://store.blob.core.windows.net/logs", start_time=pool.creation_time
+            container_url="https://store.blob.core.windows.net/logs?sp=w&sig=c2FzLXNpZ25hdHVyZQ", start_time=pool.creation_time
         ),
     )
     assert upload.virtual_directory_name.startswith("ref-nodes/") and upload.number_of_files_uploaded >= 1
