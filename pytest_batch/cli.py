@@ -6,8 +6,9 @@
     pytest-batch schemas build --specs DIR --out DIR
     pytest-batch emulator [--port 8080] [--account NAME] [--key KEY] [--bearer-token T]...
 
-Exit codes of `check` and `report`: 0 conformant, 1 findings at or above --fail-on,
-2 some input unusable (the run still checks everything else). `drift`: 0 nothing would break,
+Exit codes of `check` and `report`: 0 conformant, 1 findings at or above --fail-on (`report`: or a
+lenient, stricter or error probe verdict), 2 some input unusable (the run still checks everything
+else). `drift`: 0 nothing would break,
 1 some interaction would break on a target version, 2 some input unusable.
 """
 
@@ -78,14 +79,16 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="write conformance reports for recorded interactions")
     report.add_argument("paths", nargs="+", metavar="PATH",
-                        help="cassette / recording files or folders, or JSON reports saved by --batch-report")  # fmt: skip
+                        help="cassette / recording files or folders, JSON reports saved by --batch-report or -o, "
+                             "or probe documents (pytest-batch probe -o)")  # fmt: skip
     report.add_argument("-o", "--output", action="append", default=[], metavar="FILE",
                         help="write the report here (repeatable; format from the extension; default: text on stdout)")  # fmt: skip
     report.add_argument("--format", choices=("json", "junit", "markdown", "html", "text"),
                         help="report format for every output, whatever its extension")  # fmt: skip
     report.add_argument("--api-version", help="validate every request against this api-version instead of its own")
     report.add_argument("--fail-on", choices=("error", "warning"), default="error",
-                        help="lowest severity that makes the exit code 1 (default: error)")  # fmt: skip
+                        help="lowest severity that makes the exit code 1 (default: error); a lenient, stricter or "
+                             "error probe verdict always does")  # fmt: skip
     report.add_argument("--schemas", metavar="DIR", help="schema bundle folder (default: the shipped bundles)")
     report.set_defaults(handler=_report)
 
@@ -151,18 +154,15 @@ def _report(args: argparse.Namespace) -> int:
     _usable_report_paths([o for o in outputs if o != "-"], "-o", args.format)
     library, validator = _validator(args)
     builder = ReportBuilder(library=library)
-    saved, recordings = _split_saved_reports(args.paths, builder)
-    if saved:
+    saved, probes, recordings = _split_saved_reports(args.paths, builder)
+    if any(report.has_tests for report in saved):
         builder.kind = "pytest" if not recordings else "mixed"
     _check_files(recordings, validator, [builder], _progress(args))
-    records = sorted(saved, key=lambda r: r.get("nodeid") or "")
-    if saved:
-        from .reports.observations import from_record
-
-        builder.tests = len(records)
-        for record in records:
-            builder.add_all(from_record(record))
-    write_reports(outputs, builder.document(tests=records or None), fmt=args.format)
+    for report in sorted(saved, key=lambda r: r.path):
+        report.merge_into(builder)
+    for document in probes:
+        builder.add_probe_document(document)
+    write_reports(outputs, builder.document(), fmt=args.format)
     return builder.exit_code(args.fail_on)
 
 
@@ -261,22 +261,26 @@ def _read_items(path, unusable):
         yield item
 
 
-def _split_saved_reports(paths, builder) -> tuple[list[dict], list]:
-    """Saved `--batch-report` JSON files (their test records) apart from recordings to check."""
+def _split_saved_reports(paths, builder) -> tuple[list, list, list]:
+    """Saved reports (`--batch-report x.json`, `report -o x.json`) and probe documents (`probe -o x.json`),
+    recognised by their `format`, apart from the recordings to check; an unusable one is named on stderr."""
+    from .reports.probes import read_probe_document
     from .reports.saved import read_saved_report
 
-    records: list[dict] = []
-    recordings = []
+    saved, probes, recordings = [], [], []
     for path in paths:
-        found = read_saved_report(path)
+        found = read_probe_document(path)
+        kind = probes
+        if found is None:
+            found, kind = read_saved_report(path), saved
         if found is None:
             recordings.append(path)
         elif isinstance(found, BatchContractError):
             builder.add_unusable(found)
             print(f"pytest-batch: {found}", file=sys.stderr)
         else:
-            records.extend(found)  # a saved session is re-read as the session it was: its files count stays 0
-    return records, recordings
+            kind.append(found)  # a saved session is re-read as the session it was: its files count stays 0
+    return saved, probes, recordings
 
 
 def _recording_files(paths, unusable):

@@ -397,45 +397,57 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 class _SessionCollection:
-    """The session's report records (registered as a plugin: pytest gives `pytest_runtest_logreport` no config).
+    """The session's report fold (registered as a plugin: pytest gives `pytest_runtest_logreport` no config).
 
-    Under pytest-xdist the controller gets each worker's reports, so records land here exactly once. The
-    report document is built once, when the session finishes, and serves both the files and the terminal.
+    Each test's record is folded into one `ReportBuilder` when its report arrives, then dropped from the
+    report (pytest's terminal reporter keeps every report to the end), so memory does not grow with the
+    traffic. Under pytest-xdist the controller gets each worker's reports, so records land here exactly once
+    (workers fold nothing). The document is built once, when the session finishes, for the files and the
+    terminal alike; the fold is order-independent, so `-n 4` reports equal serial ones.
     """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.records: list[dict[str, Any]] = []
+        self.fold: Any = None
         self.document: dict[str, Any] | None = None
         self.problem: str | None = None
+        self.worker = hasattr(config, "workerinput")
 
+    @pytest.hookimpl(trylast=True)  # after any conftest hook that reads the record
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "batch_contract", None)
-        if isinstance(record, dict):
-            self.records.append(record)
+        if not isinstance(record, dict) or self.worker:  # a worker's record travels to the controller
+            return
+        if self.fold is None:
+            from .session_report import session_builder
+
+            self.fold = session_builder()
+        self.fold.add_record(record)
+        report.batch_contract = None  # type: ignore[attr-defined]  # folded: not kept twice
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.problem:
             terminalreporter.write_sep("-", "pytest-batch")
             terminalreporter.write_line(f"pytest-batch: {self.problem}", red=True)
-        if self.records:
+        if self.fold is not None:
             from .session_report import terminal_lines
 
             if not self.problem:
                 terminalreporter.write_sep("-", "pytest-batch")
-            for line in terminal_lines(self.records, self.document):
+            for line in terminal_lines(self.fold, self.document):
                 terminalreporter.write_line(line)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the reports
+        if self.worker:  # an xdist worker: the controller writes the reports
             return
         from .errors import BatchContractError
-        from .session_report import write_reports
+        from .session_report import session_builder, write_reports
         from .settings import resolve
 
         settings = resolve(*_session_layers(self.config))
+        fold = self.fold if self.fold is not None else session_builder()
         try:
-            self.document = write_reports(settings.reports, self.records, Path(self.config.rootpath))
+            self.document = write_reports(settings.reports, fold, Path(self.config.rootpath))
         except BatchContractError as exc:  # a report that cannot be written fails the run, in one line
             self.problem = str(exc)
             if session.exitstatus == pytest.ExitCode.OK:

@@ -90,7 +90,7 @@ def document() -> dict:
 
 
 def test_totals_and_findings_of_the_known_case(document):
-    assert document["format"] == "pytest-batch-report/1"
+    assert document["format"] == "pytest-batch-report/2"
     assert document["totals"] == {
         "interactions": 8, "batch": 7, "skipped": 1, "unusable": 1,
         "interactions_with_errors": 4,  # a#0, a#1, b#0, b#3 (the allowed warning of b#1 does not count)
@@ -345,8 +345,15 @@ def test_session_records_and_outcomes_fold_to_the_same_document():
         assert a[key] == b[key], key
     strip = [{k: v for k, v in f.items() if k != "first_test"} for f in b["findings"]]
     assert [{k: v for k, v in f.items() if k != "first_test"} for f in a["findings"]] == strip
-    assert b["input"] == {"kind": "pytest", "files": 0, "tests": len(records)} and b["tests"] == records
+    assert b["input"] == {"kind": "pytest", "files": 0, "tests": len(records), "probe_documents": 0}
     assert b["findings"][0]["first_test"] == "t.py::test_jobs"
+    # each test keeps a summary, not its records: its counts, and the distinct findings it hit
+    assert [t["nodeid"] for t in b["tests"]] == sorted(r["nodeid"] for r in records)
+    for test, record in zip(b["tests"], sorted(records, key=lambda r: r["nodeid"])):
+        assert test["interactions"] == len(record["interactions"])
+        assert test["errors"] == sum(v["severity"] == "error" for i in record["interactions"] for v in i["violations"])
+    for finding in b["findings"]:
+        assert sum(t["findings"].get(finding["id"], 0) for t in b["tests"]) == finding["count"] + finding["allowed"]
 
 
 def test_allowed_findings_stay_apart_from_the_counts():
@@ -419,7 +426,7 @@ def test_report_command_writes_every_format_with_the_same_numbers(tmp_path, caps
     assert code == 1  # 2025 traffic breaks the 2018 contract
     doc = json.loads(Path(outs[0]).read_text())
     jsonschema.validate(doc, report_schema())
-    assert doc["input"] == {"kind": "files", "files": 6, "tests": None}
+    assert doc["input"] == {"kind": "files", "files": 6, "tests": None, "probe_documents": 0}
     assert doc["totals"]["batch"] == 159
     root = ET.parse(outs[1]).getroot()
     assert int(root.get("failures")) == len({f["operation_id"] for f in doc["findings"] if f["severity"] == "error"})
@@ -456,8 +463,11 @@ def test_report_renders_a_saved_session_report_again(tmp_path):
     assert main(["report", str(saved), "-o", str(again), "-o", str(tmp_path / "again.html")]) == 1
     assert json.loads(again.read_text()) == json.loads(saved.read_text())
     from_files = ReportBuilder(library=LIBRARY)
-    write_reports([str(tmp_path / "files.json")], from_files.add_all(from_outcome(o) for o in outcomes).document())
-    assert main(["report", str(tmp_path / "files.json"), "-o", str(tmp_path / "x.json")]) == 2  # no records in it
+    files_document = from_files.add_all(from_outcome(o) for o in outcomes).document()
+    write_reports([str(tmp_path / "files.json")], files_document)
+    # a report built from recordings is an aggregate too: it renders again to the same document
+    assert main(["report", str(tmp_path / "files.json"), "-o", str(tmp_path / "x.json")]) == 1
+    assert json.loads((tmp_path / "x.json").read_text()) == json.loads(json.dumps(files_document))
 
 
 def test_check_gains_report_and_keeps_its_own_output(tmp_path, capsys):

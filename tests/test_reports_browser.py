@@ -174,3 +174,25 @@ def test_chromium_shows_the_overview_and_the_table_and_sorts_it(report_file, tmp
     expected = ["Jobs_GetJob/jobs/", "Pools_GetPool/pools/", "(no documented operation)", "Jobs_CreateJob/jobs"]
     assert [row[0][: len(name)] for row, name in zip(sorted_page.rows, expected)] == expected
     assert shot.stat().st_size > 20_000
+
+
+def test_chromium_shows_the_probe_verdicts(tmp_path):
+    """The probe section renders under the page's CSP: counts per api-version and the rules, worst first."""
+    from test_reports_probes import KNOWN_25
+
+    chromium = _chromium()
+    builder = ReportBuilder(library=LIBRARY, overlay=OVERLAY)
+    planted = {**KNOWN_25[2], "detail": "accepted " + ATTACK}
+    builder.add_verdicts([*KNOWN_25[:2], planted, *KNOWN_25[3:]], api_version="2025-06-01", source="p.json")
+    path = tmp_path / "probes.html"
+    path.write_text(render_html(builder.document()), encoding="utf-8")
+    page, _ = _open(chromium, path, "", tmp_path, "probes")
+    assert page.root.get("data-ready") == "1" and "data-pwned" not in page.root
+    text = page.all_text
+    assert "Constraint probes 6 verdicts on 6 rules; worst first." in text
+    assert "2025-06-01 6 1 1 1 2 1" in text  # rules probed, then error, stricter, lenient, enforced, skipped
+    rules = [text.index(f"{verdict} {rule}") for verdict, rule in (
+        ("error", "schedule-id-length"), ("stricter", "job-priority-range"), ("lenient", "task-id-chars"),
+        ("enforced", "job-id-length"), ("enforced", "pool-id-length"), ("skipped", "pool-vm-size"))]  # fmt: skip
+    assert rules == sorted(rules)
+    assert ATTACK in text  # the planted markup is shown as text

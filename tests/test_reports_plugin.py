@@ -42,7 +42,7 @@ def test_session_reports_in_every_format_and_equal_under_xdist(pytester):
     serial, expected = _run(pytester, "serial")
     document = json.loads(expected["r.json"])
     jsonschema.validate(document, report_schema())
-    assert document["input"] == {"kind": "pytest", "files": 0, "tests": 6}
+    assert document["input"] == {"kind": "pytest", "files": 0, "tests": 6, "probe_documents": 0}
     assert [t["nodeid"] for t in document["tests"]] == sorted(t["nodeid"] for t in document["tests"])
     totals = document["totals"]
     assert totals["batch"] == 159 and totals["interactions_with_errors"] > 0 and totals["warnings"] > 100

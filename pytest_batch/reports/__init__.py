@@ -2,10 +2,10 @@
 Markdown or a self-contained HTML page.
 
 The flow: `observations` turns a `Validator` outcome or a pytest session record into an `Observation`;
-`aggregate.ReportBuilder` folds observations one at a time (memory stays flat) and builds the report
-document, a plain JSON object whose shape `report.schema.json` defines (`pytest-batch-report/1`); every
-renderer reads only that document, so the formats always show the same numbers, and a saved JSON report
-can be rendered again later.
+`aggregate.ReportBuilder` folds observations (and test records, and `probes` verdicts) one at a time
+(memory stays flat) and builds the report document, a plain JSON object whose shape `report.schema.json`
+defines (`pytest-batch-report/2`); every renderer reads only that document, so the formats always show the
+same numbers, and a saved JSON report can be rendered again, or merged with others, later (`saved`).
 
 This module stays import-light: the pytest plugin imports it at start-up to check `--batch-report` paths.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-REPORT_FORMAT = "pytest-batch-report/1"
+REPORT_FORMAT = "pytest-batch-report/2"
 SCHEMA_FILE = "report.schema.json"
 
 # format name -> file extensions that choose it (the first is the one shown in messages)

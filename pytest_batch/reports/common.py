@@ -51,3 +51,26 @@ def one_line(text: Any, limit: int | None = None) -> str:
 def status_summary(row: Mapping[str, Any]) -> str:
     """`200×3, 404×1` for the status codes seen."""
     return ", ".join(f"{code}×{n}" for code, n in row["status_codes"]["seen"].items()) or "-"
+
+
+def verdict_counts(row: Mapping[str, Any]) -> str:
+    """`12 enforced, 1 lenient`: a version's probe rows by verdict, worst first, zeros left out."""
+    counts = row["by_verdict"]
+    return ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n) or "none"
+
+
+def probe_line(row: Mapping[str, Any], *, detail_limit: int | None = None) -> str:
+    """One probed rule on one line: verdict, rule, operation and target, detail, spec pointer."""
+    target = f" {row['target']}" if row["target"] else ""
+    times = (
+        f" ({row['probes']} probes: {verdict_counts({'by_verdict': row['by_verdict']})})" if row["probes"] > 1 else ""
+    )
+    return (
+        f"{row['verdict']} {row['rule']} {row['operation_id'] or '-'}{target} ({row['api_version']}): "
+        f"{one_line(row['detail'] or '-', detail_limit)} [spec {row['source_pointer'] or '-'}]{times}"
+    )
+
+
+def not_enforced(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The probe rows worth a look (every verdict but enforced), worst first as the document orders them."""
+    return [row for row in document["probes"]["rules"] if row["verdict"] != "enforced"]

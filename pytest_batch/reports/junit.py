@@ -3,7 +3,8 @@
 Dashboards count test cases, so the mapping is: an operation the traffic exercised passes unless it has
 error-level findings (then one `<failure>` per distinct finding, as the Jenkins/GitLab readers accept); an
 operation of the same version that the traffic never called is a skipped case, which shows coverage at a
-glance; warnings go to the case's `<system-out>`. Unusable inputs are one errored case.
+glance; warnings go to the case's `<system-out>`. Unusable inputs are one errored case. Probe verdicts are a
+suite per api-version, a case per probed rule: lenient, stricter and error verdicts fail it, skipped skips it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from .common import UNMATCHED, one_line, percent, status_summary, where
+from .common import UNMATCHED, one_line, percent, status_summary, verdict_counts, where
+from .probes import FAILING
 
 # characters XML 1.0 cannot carry at all, even escaped
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -65,6 +67,7 @@ def render_junit(document: Mapping[str, Any]) -> str:
         for name, value in counts.items():
             suite.set(name, str(value))
             totals[name] += value
+    _probe_suites(root, document["probes"], totals)
     if document["unusable"]["count"]:
         suite = _element(root, "testsuite", name="pytest-batch inputs", tests=1, failures=0, errors=1, skipped=0)
         case = _element(suite, "testcase", classname="pytest-batch.inputs", name="unusable inputs")
@@ -119,5 +122,50 @@ def _detail(finding: Mapping[str, Any]) -> str:
             f"occurrences: {finding['count']} (+{finding['allowed']} allowed)",
             f"first: {finding['first_source'] or '-'}"
             + (f" in {finding['first_test']}" if finding["first_test"] else ""),
+        ]
+    )
+
+
+def _probe_suites(root: ET.Element, probes: Mapping[str, Any], totals: dict[str, int]) -> None:
+    by_version: dict[str, list[Mapping[str, Any]]] = {}
+    for row in probes["rules"]:
+        by_version.setdefault(row["api_version"], []).append(row)
+    for version in probes["api_versions"]:
+        name = version["api_version"]
+        suite = _element(root, "testsuite", name=f"pytest-batch probe {name}")
+        properties = _element(suite, "properties")
+        _element(properties, "property", name="api_version", value=name)
+        _element(properties, "property", name="verdicts", value=verdict_counts(version))
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for row in by_version.get(name, ()):
+            label = " ".join(part for part in (row["rule"], row["operation_id"], row["target"]) if part)
+            case = _element(suite, "testcase", classname=f"pytest-batch.probe.{name}", name=label, time="0")
+            counts["tests"] += 1
+            headline = one_line(f"{row['verdict']}: {row['detail'] or '-'}", 500)
+            if row["verdict"] in FAILING:
+                _element(case, "failure", _probe_detail(row), message=headline, type=row["verdict"])
+                counts["failures"] += 1
+            elif row["verdict"] == "skipped":
+                _element(case, "skipped", message=headline)
+                counts["skipped"] += 1
+            else:
+                _element(case, "system-out", _probe_detail(row))
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+
+
+def _probe_detail(row: Mapping[str, Any]) -> str:
+    valid = row["valid"] or {}
+    invalid = "; ".join(f"{x.get('label') or '-'} -> {x['status']} {x['code'] or ''}".rstrip() for x in row["invalid"])
+    return "\n".join(
+        [
+            f"{row['verdict']} {row['rule']} ({row['kind'] or '-'}) {row['operation_id'] or '-'} {row['target'] or ''}",
+            f"detail: {row['detail'] or '-'}",
+            f"valid request -> {valid.get('status')} {valid.get('code') or ''}".rstrip(),
+            f"invalid requests: {invalid or '-'}",
+            f"spec: {row['source_pointer'] or '-'}",
+            f"probes: {row['probes']} ({verdict_counts(row)}); services: {', '.join(row['services']) or '-'}",
+            f"shown: {row['first_source'] or '-'}",
         ]
     )

@@ -1,5 +1,6 @@
 """GitHub-flavoured Markdown that fits a step summary (`>> $GITHUB_STEP_SUMMARY`): totals, coverage per
-api-version, the worst operations, findings by check and the top findings, drift in a collapsed block.
+api-version, the worst operations, findings by check and the top findings, drift in a collapsed block,
+constraint-probe verdicts (counts per api-version and the rules not enforced).
 
 All data is escaped: HTML-escaped inside the `<details>` summaries (raw HTML to Markdown); prose with backslashes before every Markdown-active character (so a message holding
 `<script>` or `|` stays text and never breaks a table), identifiers and pointers in code spans. Lists are
@@ -13,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .common import UNMATCHED, fraction, one_line, operation_label, status_summary, where
+from .common import UNMATCHED, fraction, not_enforced, one_line, operation_label, status_summary, where
+from .probes import VERDICTS
 
 _ACTIVE = re.compile(r"([\\`*_\[\]<>|~&])")
 _TICKS = re.compile(r"`+")
@@ -111,6 +113,7 @@ def render_markdown(document: Mapping[str, Any], *, limit: int = 20) -> str:
         )  # fmt: skip
         out.append("")
     out += _drift(document["drift"], limit)
+    out += _probes(document, limit)
     out += _not_exercised(document)
     if document["unusable"]["count"]:
         out += [f"<details><summary>{document['unusable']['count']} unusable inputs</summary>", ""]
@@ -161,4 +164,30 @@ def _not_exercised(document: Mapping[str, Any]) -> list[str]:
                 "</details>",
                 "",
             ]
+    return out
+
+
+def _probes(document: Mapping[str, Any], limit: int) -> list[str]:
+    probes = document["probes"]
+    if not probes["api_versions"]:
+        return []
+    out = ["### Constraint probes", ""]
+    out += _table(
+        ("api-version", "rules probed", *VERDICTS),
+        "lr" + "r" * len(VERDICTS),
+        ((code(v["api_version"]), v["rules"], *(v["by_verdict"][name] for name in VERDICTS))
+         for v in probes["api_versions"]),
+    )  # fmt: skip
+    out.append("")
+    others = not_enforced(document)
+    if others:
+        out += [f"#### Rules not enforced ({min(limit, len(others))} of {len(others)}, worst first)", ""]
+        out += _table(
+            ("verdict", "rule", "operation", "target", "detail", "spec"),
+            "llllll",
+            ((r["verdict"], code(r["rule"]), code(r["operation_id"] or "-") + " " + code(r["api_version"]),
+              code(r["target"] or "-"), text(r["detail"] or "-"), code(r["source_pointer"] or "-"))
+             for r in others[:limit]),
+        )  # fmt: skip
+        out.append("")
     return out

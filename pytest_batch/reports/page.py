@@ -1,4 +1,5 @@
-"""One self-contained HTML page: overview, a sortable per-operation table, every finding in detail.
+"""One self-contained HTML page: overview, a sortable per-operation table, every finding in detail, and the
+constraint-probe verdicts (counts per api-version, one row per probed rule, worst first).
 
 No external asset of any kind (CSS and the sorting script are inline), so the file can be attached to a CI
 run or mailed and still work. Every piece of data is HTML-escaped — messages carry user data — and the
@@ -19,6 +20,7 @@ from html import escape
 from typing import Any
 
 from .common import UNMATCHED, fraction, one_line, operation_label, percent, status_summary, where
+from .probes import FAILING, VERDICTS
 
 MESSAGE_EXCERPT = 400
 SUMMARY_EXCERPT = 100
@@ -131,6 +133,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         *_operations(document["operations"]),
         *_findings(document),
         *_drift(document["drift"]),
+        *_probes(document["probes"]),
         *_inputs(document),
     ]
     csp = f"default-src 'none'; style-src {_hash(_STYLE)}; script-src {_hash(_SCRIPT)}; img-src data:"
@@ -294,6 +297,39 @@ def _drift(drift: Mapping[str, Any]) -> list[str]:
             f"<tr><td>{kind}</td><td>{_code(name)}</td><td>{_code(operation_label(r))} ({_e(r['api_version'])})</td>"
             f'<td>{_code(r["location"] + r["instance_pointer"])}</td><td class="n">{r["count"]}</td>'
             f"<td>{_code(r['first_source'] or '-')}</td></tr>"
+        )
+    return [*out, "</tbody></table></section>"]
+
+
+def _probes(probes: Mapping[str, Any]) -> list[str]:
+    if not probes["api_versions"]:
+        return []
+    heads = "".join(f'<th class="n">{_e(name)}</th>' for name in VERDICTS)
+    out = [
+        '<section id="probes"><h2>Constraint probes</h2>',
+        f"<p>{probes['verdicts']} verdicts on {len(probes['rules'])} rules; worst first.</p>",
+        (
+            f'<table id="probe-versions"><thead><tr><th>api-version</th><th class="n">rules probed</th>{heads}</tr>'
+            "</thead><tbody>"
+        ),
+    ]
+    for v in probes["api_versions"]:
+        cells = "".join(f'<td class="n" data-verdict="{name}">{v["by_verdict"][name]}</td>' for name in VERDICTS)
+        out.append(f'<tr><td>{_code(v["api_version"])}</td><td class="n">{v["rules"]}</td>{cells}</tr>')
+    out += [
+        "</tbody></table>",
+        (
+            '<table id="probe-rules"><thead><tr><th>verdict</th><th>rule</th><th>operation</th><th>target</th>'
+            '<th>detail</th><th>spec pointer</th><th class="n">probes</th></tr></thead><tbody>'
+        ),
+    ]
+    for r in probes["rules"]:
+        css = "bad" if r["verdict"] in FAILING else "idle" if r["verdict"] == "skipped" else ""
+        out.append(
+            f'<tr class="{css}" data-verdict="{_e(r["verdict"])}"><td>{_e(r["verdict"])}</td>'
+            f"<td>{_code(r['rule'])}</td><td>{_code(r['operation_id'] or '-')} ({_e(r['api_version'])})</td>"
+            f"<td>{_code(r['target'] or '-')}</td><td>{_e(one_line(r['detail'] or '-', MESSAGE_EXCERPT))}</td>"
+            f'<td>{_code(r["source_pointer"] or "-")}</td><td class="n">{r["probes"]}</td></tr>'
         )
     return [*out, "</tbody></table></section>"]
 

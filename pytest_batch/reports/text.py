@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .common import finding_line, fraction, operation_label, status_summary
+from .common import finding_line, fraction, not_enforced, operation_label, probe_line, status_summary, verdict_counts
+from .probes import FAILING
 
 TERMINAL_VERSIONS = 4
 TERMINAL_MESSAGE = 160
@@ -52,6 +53,20 @@ def terminal_lines(document: Mapping[str, Any], *, limit: int = 3) -> list[str]:
     if shown:
         lines.append(f"top findings ({len(document['findings'])} distinct):")
         lines.extend(finding_line(f, message_limit=TERMINAL_MESSAGE) for f in shown)
+    lines.extend(probe_lines(document, limit=limit, detail_limit=TERMINAL_MESSAGE))
+    return lines
+
+
+def probe_lines(document: Mapping[str, Any], *, limit: int, detail_limit: int | None = None) -> list[str]:
+    """Probe verdicts: counts per api-version, then the rules not enforced, worst first."""
+    probes = document["probes"]
+    lines = [f"probed {v['api_version']}: {v['rules']} rules: {verdict_counts(v)}" for v in probes["api_versions"]]
+    others = not_enforced(document)
+    if others:
+        lines.append(f"probed rules not enforced ({len(others)}, worst first):")
+        lines.extend(f"  {probe_line(row, detail_limit=detail_limit)}" for row in others[:limit])
+        if len(others) > limit:
+            lines.append(f"  … and {len(others) - limit} more")
     return lines
 
 
@@ -111,9 +126,13 @@ def render_text(document: Mapping[str, Any], *, limit: int = 20) -> str:
                 f"  enum value {row['value']!r} {operation_label(row)} ({row['api_version']}) at "
                 f"{row['location']}{row['instance_pointer']} ({row['count']}x)"
             )
+    lines.extend(probe_lines(document, limit=limit))
     errors, warnings = t["interactions_with_errors"], t["interactions_with_warnings"]
     verdict = (
         "conformant" if not errors and not warnings else f"{errors} interactions with errors, {warnings} with warnings"
     )
+    failing = sum(v["by_verdict"][name] for v in document["probes"]["api_versions"] for name in FAILING)
+    if failing:
+        verdict += f"; {failing} probed rules lenient, stricter or error"
     lines.append(f"result: {verdict}")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """Render the report document in a format and write it where asked (atomically: a reader never sees half).
 
-JSON goes through orjson straight to bytes: a session report embeds every test's records, tens of MB for
-100k interactions, and the standard library's indenting encoder is pure Python.
+JSON goes through orjson straight to bytes: a session report lists every test (a summary each), which can
+be many MB for a large suite, and the standard library's indenting encoder is pure Python.
 """
 
 from __future__ import annotations

@@ -221,28 +221,32 @@ def test_strict_fails_warn_warns_off_is_silent_allow_lists_pass_and_the_report_c
 
     report = json.loads((pytester.path / "out.json").read_text())
     assert (pytester.path / "sub/again.json").read_text() == (pytester.path / "out.json").read_text()
-    assert report["format"] == "pytest-batch-report/1"
+    assert report["format"] == "pytest-batch-report/2"
     # 9 tests used the plugin (test_without_batch did not), 2 interactions each; errors in broken/missing
     # replays that were not allowed (strict x2, warn, off), allowed in the three allow-list tests
     t = report["totals"]
     assert (report["input"]["tests"], t["interactions"], t["batch"], t["skipped"], t["errors"], t["warnings"],
             t["allowed"]) == (9, 18, 18, 0, 4, 1, 3)  # fmt: skip
-    records = {r["nodeid"].split("::")[-1]: r for r in report["tests"]}
-    assert "test_without_batch" not in records
-    assert {name: r["mode"] for name, r in records.items() if r["mode"] != "strict"} == {
+    tests = {r["nodeid"].split("::")[-1]: r for r in report["tests"]}
+    assert "test_without_batch" not in tests
+    assert {name: r["mode"] for name, r in tests.items() if r["mode"] != "strict"} == {
         "test_warn": "warn", "test_off": "off",
     }  # fmt: skip
-    off = records["test_off"]
+    findings = {f["id"]: f for f in report["findings"]}
+    off = tests["test_off"]
     assert off["cassette"] == "cassettes/test_contract/broken.yaml"
-    assert [(i["index"], i["operation_id"], i["status"]) for i in off["interactions"]] == [
-        (0, "Jobs_CreateJob", 201), (1, "Jobs_GetJob", 200),
-    ]  # fmt: skip
-    [violation] = off["interactions"][1]["violations"]
-    assert (violation["check"], violation["instance_pointer"], violation["actual"], violation["allowed"]) == (
-        "response_schema_conformance", "/priority", "7", False,
+    assert (off["interactions"], off["batch"], off["errors"], off["allowed"]) == (2, 2, 1, 0)
+    [(found, count)] = off["findings"].items()
+    violation = findings[found]
+    assert count == 1 and (violation["check"], violation["schema_pointer"]) == (
+        "response_schema_conformance", "/definitions/BatchJob/properties/priority/type",
     )  # fmt: skip
-    pointer = records["test_allow_pointer"]["interactions"][1]["violations"][0]
-    assert (pointer["schema_pointer"], pointer["allowed"]) == ("/definitions/BatchJob/properties/priority/type", True)
+    pointer = tests["test_allow_pointer"]
+    assert (pointer["errors"], pointer["allowed"]) == (0, 1)
+    [allowed] = pointer["findings"]
+    assert findings[allowed]["schema_pointer"] == "/definitions/BatchJob/properties/priority/type"
+    # broken.yaml's priority: counted in strict_broken, warn and off; allowed in allow_check and allow_pointer
+    assert findings[allowed]["allowed"] == 2 and findings[allowed]["count"] == 3
     result.stdout.fnmatch_lines(
         ["18 Batch interactions checked in 9 tests (0 other calls skipped): 4 errors, 1 warning, 3 allowed"]
     )

@@ -194,7 +194,9 @@ def test_findings_reach_the_controller(pytester, monkeypatch):
     one, two = (json.loads((pytester.path / name).read_text()) for name in ("r1.json", "r2.json"))
     assert one["totals"]["errors"] >= 2 and one["input"]["tests"] == 6 and one["totals"]["batch"] == 12
     assert two["totals"] == one["totals"]
-    assert two == one  # every test's record too, in the same (sorted) order
+    assert two == one  # every test's summary too, in the same (sorted) order
     assert _summary(spread) == _summary(single)
-    failing = {i["path"] for t in one["tests"] for i in t["interactions"] if i["violations"]}
-    assert failing == {"/jobs/alpha-1", "/jobs/gamma-1"}
+    failing = {t["nodeid"] for t in one["tests"] if t["errors"]}
+    assert failing == {"test_alpha.py::test_job_1", "test_gamma.py::test_job_1"}
+    [planted] = [f for f in one["findings"] if f["instance_pointer"] == "/maxParallelTasks"]
+    assert {t["nodeid"] for t in one["tests"] if planted["id"] in t["findings"]} == failing
