@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from . import __version__
@@ -268,7 +269,7 @@ def _split_saved_reports(paths, builder) -> tuple[list, list, list]:
     from .reports.saved import read_saved_report
 
     saved, probes, recordings = [], [], []
-    for path in paths:
+    for path in _expand_folders(paths):
         found = read_probe_document(path)
         kind = probes
         if found is None:
@@ -281,6 +282,18 @@ def _split_saved_reports(paths, builder) -> tuple[list, list, list]:
         else:
             kind.append(found)  # a saved session is re-read as the session it was: its files count stays 0
     return saved, probes, recordings
+
+
+def _expand_folders(paths):
+    """Folders become their files (the same walk `check` makes), so reports and probe documents saved in a
+    folder are recognised there too; a missing path stays as given, for the recording reader to name."""
+    from .readers import iter_recording_files
+
+    for path in paths:
+        if Path(path).is_dir():
+            yield from (str(file) for file in iter_recording_files([path]))
+        else:
+            yield path
 
 
 def _recording_files(paths, unusable):

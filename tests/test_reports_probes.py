@@ -172,6 +172,25 @@ def test_a_malformed_probe_document_is_one_line_naming_the_file(tmp_path, capsys
     assert doc["totals"]["unusable"] == 4 and doc["probes"]["verdicts"] == 1  # the good one still counts
 
 
+def test_probe_documents_and_saved_reports_are_found_inside_a_folder(tmp_path):
+    """A folder given to `report` is walked like `check` walks it; probe documents and saved reports in it are
+    read as what they are, not as broken recordings."""
+    folder = tmp_path / "results"
+    (folder / "nested").mkdir(parents=True)
+    _write(folder / "a.json", probe_document(V25, KNOWN_25[:2]))
+    _write(folder / "nested" / "b.json", probe_document(V18, KNOWN_18[:1]))
+    out = tmp_path / "r.json"
+    assert main(["report", str(folder), "-o", str(out)]) in (0, 1)
+    doc = json.loads(out.read_text())
+    assert (doc["totals"]["unusable"], doc["probes"]["verdicts"]) == (0, 3)
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "r.json").write_text(out.read_text())
+    out2 = tmp_path / "r2.json"
+    main(["report", str(again), "-o", str(out2)])
+    assert json.loads(out2.read_text())["probes"] == doc["probes"]
+
+
 # -- the fold does not depend on arrival order ------------------------------------------------------------------
 
 _VERDICT_POOL = [parse_verdict(v, V25) for v in KNOWN_25] + [
