@@ -5,6 +5,8 @@
     pytest-batch drift PATH... --versions A,B[,...] [--format text|json] [-o FILE]
     pytest-batch schemas build --specs DIR --out DIR
     pytest-batch emulator [--port 8080] [--account NAME] [--key KEY] [--bearer-token T]...
+    pytest-batch probe --target emulator|URL [--api-version V] [--operations OP,...] [--rules ID,...]
+                       [--record DIR | --replay DIR] [--allow-billable] [-o FILE.json] [--format text|json]
 
 Exit codes of `check` and `report`: 0 conformant, 1 findings at or above --fail-on (`report`: or a
 lenient, stricter or error probe verdict), 2 some input unusable (the run still checks everything
@@ -120,6 +122,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--specs", required=True, metavar="DIR", help="folder with <api-version>/BatchService.json")
     build.add_argument("--out", required=True, metavar="DIR", help="folder to write <api-version>.json bundles to")
     build.set_defaults(handler=_schemas_build)
+
+    from .probe.cli import add_parser as add_probe_parser  # light: argparse glue, the prober loads on use
+
+    add_probe_parser(commands)
     return parser
 
 

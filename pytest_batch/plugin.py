@@ -19,6 +19,7 @@ import pytest
 if TYPE_CHECKING:
     from .contract import TestContract
     from .emulator import Emulator
+    from .probe.fixture import BatchProbe
     from .recording import CassetteRecording
     from .sanitize import Sanitizer
     from .settings import BatchSettings
@@ -40,6 +41,7 @@ _FAILED = pytest.StashKey[bool]()
 _ENDPOINT = pytest.StashKey["BatchEndpoint"]()
 _SETTINGS = pytest.StashKey["BatchSettings"]()
 _CASSETTE_PATH = pytest.StashKey[str]()
+_PROBE = pytest.StashKey["BatchProbe"]()
 _VALIDATORS = pytest.StashKey[dict]()  # api-version override (or None) -> Validator, built on first use
 
 
@@ -286,6 +288,31 @@ def _close_async(client: Any) -> None:
         asyncio.run(client.close())
 
 
+@pytest.fixture
+def batch_probe(
+    request: pytest.FixtureRequest, batch_endpoint: BatchEndpoint, batch_settings: BatchSettings
+) -> BatchProbe:
+    """Probe documented constraints through this test's endpoint, inside its cassette: `batch_probe.run(rules=[...],
+    operations=[...]) -> [Verdict]`. Recorded with `--batch-record-mode`, replayed by default; never creates a pool
+    with nodes unless `run(..., allow_billable=True)`. The verdicts go into the test's report record (`probe`)."""
+    from .probe.fixture import make_batch_probe
+
+    item = request.node
+    emulator = request.getfixturevalue("batch_emulator") if batch_endpoint.kind == "emulator" else None
+
+    def discard() -> None:  # the probe's exchanges are invalid on purpose: its verdicts judge them, not the contract
+        recording = item.stash.get(_RECORDING, None)
+        if recording is not None:
+            recording.take()
+
+    probe = make_batch_probe(
+        batch_endpoint, api_version=batch_settings.api_version, emulator=emulator,
+        before=lambda: _check(item), after=discard,
+    )  # fmt: skip
+    item.stash[_PROBE] = probe
+    return probe
+
+
 @pytest.fixture(scope="session")
 def batch_emulator() -> Iterator[Emulator]:
     """An emulated Batch account on a free loopback port for the whole session.
@@ -393,6 +420,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         cassette = item.stash.get(_CASSETTE_PATH, None)
         report.batch_contract = report_record(item.nodeid, cassette, contract)  # type: ignore[attr-defined]
+        probe = item.stash.get(_PROBE, None)
+        if probe is not None and probe.records:
+            report.batch_contract["probe"] = probe.records  # type: ignore[attr-defined]
     return report
 
 
