@@ -573,6 +573,10 @@ CASES_2018: list[tuple[str, str, dict, dict]] = [
     ("inbound-nat-backend-port-range-2018", "InboundNATPool", B(nat(backend=2222)), B(nat(backend=3389))),
     ("nsg-rule-priority-range-2018", "NetworkSecurityGroupRule", B({**NSG, "priority": 3500}),
      B({**NSG, "priority": 3501})),
+    ("pool-os-configuration-exactly-one-2018", "PoolAddParameter",
+     B({"id": "p", "vmSize": "small", "targetDedicatedNodes": 0, "cloudServiceConfiguration": {"osFamily": "6"}}),
+     B({"id": "p", "vmSize": "small", "targetDedicatedNodes": 0, "cloudServiceConfiguration": {"osFamily": "6"},
+        "virtualMachineConfiguration": {"imageReference": {}, "nodeAgentSKUId": "batch.node.ubuntu 22.04"}})),
 ]
 OPERATIONS_2018 = {"Jobs_ListJobs": "Job_List", "Tasks_GetTaskFile": "File_GetFromTask"}
 

@@ -38,14 +38,6 @@ V2025, V2018 = "2025-06-01", "2018-08-01.7.0"
 # The emulator refuses these valid requests; the overlay lacks the rule it applies (reported to the lead):
 # taskSlotsPerNode must be >= 1, and autoScaleEvaluationInterval needs enableAutoScale. Remove a pin when the
 # overlay gains the rule (the test fails then, on purpose).
-GAPS_2025 = {
-    ("pool-autoscale-interval-range", "Pools_CreatePool", "BatchPoolCreateOptions/autoScaleEvaluationInterval"),
-    ("pool-task-slots-per-node-max", "Pools_CreatePool", "BatchPoolCreateOptions/taskSlotsPerNode"),
-    ("pool-task-slots-per-node-max", "Pools_UpdatePool", "BatchPoolUpdateOptions/taskSlotsPerNode"),
-}
-# 2018: the emulator requires virtualMachineConfiguration in every version (cloud services are retired); the
-# 2018 docs require one of cloudServiceConfiguration / virtualMachineConfiguration, which the overlay lacks.
-GAP_2018 = "the valid request was refused with 400 MissingRequiredProperty"
 # The schema's enum (access: ["job"]) and maxItems (2018 task collections: 100) already forbid what these forbid.
 SKIPS = {
     V2025: {"auth-token-access-values"},
@@ -105,34 +97,29 @@ def run_2018():
 # -- the whole overlay against the emulator ---------------------------------------------------------------------
 
 
-def _check_all_enforced(verdicts, version, gaps):
+def _check_all_enforced(verdicts, version):
     rules = {r.id for r in load_overlay().rules_for(version)}
     assert {v.rule for v in verdicts} == rules  # every rule of the version has a verdict
     skipped = {v.rule for v in verdicts if v.verdict == "skipped"}
     assert skipped == SKIPS[version], [(v.rule, v.detail) for v in verdicts if v.verdict == "skipped"]
     assert all("schema already forbids" in v.detail for v in verdicts if v.verdict == "skipped")
-    other = [v for v in verdicts if v.verdict not in (ENFORCED, "skipped")]
-    assert all(gaps(v) for v in other), [(v.rule, v.operation_id, v.verdict, v.detail) for v in other if not gaps(v)]
+    other = [(v.rule, v.operation_id, v.verdict, v.detail) for v in verdicts if v.verdict not in (ENFORCED, "skipped")]
+    assert other == []
     for v in verdicts:
         if v.verdict == ENFORCED:
             assert v.valid.accepted and v.invalid and all(e.status in (400, 413) for e in v.invalid)
-    return other
 
 
 def test_every_2025_rule_is_enforced_by_the_emulator(run_2025):
     verdicts, _, _ = run_2025
-    other = _check_all_enforced(verdicts, V2025, lambda v: v.key in GAPS_2025 and v.verdict == STRICTER)
-    assert {v.key for v in other} == GAPS_2025  # a gap the emulator closes shows here too
+    _check_all_enforced(verdicts, V2025)
     assert len([v for v in verdicts if v.verdict == ENFORCED]) >= 170
 
 
 def test_every_2018_rule_is_enforced_by_the_emulator(run_2018):
     verdicts, _, _ = run_2018
-    other = _check_all_enforced(
-        verdicts, V2018, lambda v: v.verdict == STRICTER and v.operation_id == "Pool_Add" and v.detail == GAP_2018
-    )
-    assert other  # the gap is real: without virtualMachineConfiguration the emulator refuses a 2018 pool
-    assert len([v for v in verdicts if v.verdict == ENFORCED]) >= 45
+    _check_all_enforced(verdicts, V2018)
+    assert len([v for v in verdicts if v.verdict == ENFORCED]) >= 70
 
 
 def test_a_probe_leaves_nothing_behind(run_2025, run_2018):
@@ -170,7 +157,7 @@ def test_the_document_holds_every_verdict_sorted_with_the_agreed_keys(run_2025):
     assert job["source_pointer"].startswith("/definitions/BatchJobCreateOptions")
     json.dumps(document)  # plain JSON
     lines = text_lines(document)
-    assert lines[0].startswith("pytest-batch probe: ") and len(lines) == 1 + 1 + len(GAPS_2025)
+    assert lines[0].startswith("pytest-batch probe: ") and len(lines) == 1 + 1
 
 
 # -- record, replay -------------------------------------------------------------------------------------------------

@@ -542,6 +542,33 @@ def test_older_versions_see_their_certificate_references(raw, emulator):
     assert "certificateReferences" not in pool(raw, "old")
 
 
+@pytest.mark.parametrize("version", ["2018-08-01.7.0", "2020-03-01.11.0"])
+def test_older_versions_may_create_cloud_service_pools(raw, emulator, version):
+    """Their docs ask for a cloud service or a virtual machine configuration, exactly one of them."""
+    cloud = {"osFamily": "6"}
+    body = {"id": "cs", "vmSize": "small", "cloudServiceConfiguration": cloud, "targetDedicatedNodes": 0}
+    assert raw("POST", "/pools", json=body, api_version=version).status_code == 201
+    assert raw("GET", "/pools/cs", api_version=version).json()["cloudServiceConfiguration"] == cloud
+    assert "cloudServiceConfiguration" not in pool(raw, "cs")  # 2025-06-01 has no cloud service pools
+    both = {**body, "id": "both", "virtualMachineConfiguration": {"imageReference": {"publisher": "p", "offer": "o",
+            "sku": "s"}, "nodeAgentSKUId": "batch.node.ubuntu 22.04"}}  # fmt: skip
+    neither = {k: v for k, v in body.items() if k != "cloudServiceConfiguration"} | {"id": "neither"}
+    if version == "2018-08-01.7.0":  # the overlay's rule is mapped onto this version
+        error(raw("POST", "/pools", json=both, api_version=version), 400, "InvalidPropertyValue")
+        error(raw("POST", "/pools", json=neither, api_version=version), 400, "InvalidPropertyValue")
+    else:
+        error(raw("POST", "/pools", json=neither, api_version=version), 400, "MissingRequiredProperty")
+
+
+def test_a_fixed_size_pool_may_name_an_evaluation_interval(raw, emulator):
+    """The docs forbid a formula without autoscale, not an interval: the interval goes unused."""
+    make_pool(raw, autoScaleEvaluationInterval="PT10M")
+    assert "autoScaleEvaluationInterval" not in pool(raw)
+    body = {"id": "p2", "vmSize": "standard_d2s_v3", "virtualMachineConfiguration": VM, "targetDedicatedNodes": 1,
+            "autoScaleEvaluationInterval": "PT1M"}  # fmt: skip
+    error(raw("POST", "/pools", json=body), 400, "InvalidPropertyValue")  # still 5 minutes..168 hours
+
+
 # -- through the SDK, with its pollers ---------------------------------------------------------------------
 
 

@@ -46,6 +46,8 @@ MIN_RESIZE_TIMEOUT = 5 * 60.0
 MIN_EVALUATION_INTERVAL, MAX_EVALUATION_INTERVAL = 5 * 60.0, 168 * 3600.0
 ENABLE_AUTOSCALE_SPACING = timedelta(seconds=30)  # between two enableautoscale requests on one pool
 MAX_PACKAGE_REFERENCES = 10
+# Pool properties only older api-versions have: kept aside on the pool and shown to those versions alone
+OLDER_ONLY = ("certificateReferences", "cloudServiceConfiguration")
 MAX_TASK_SLOTS = 256
 MAX_REMOVE = 100  # nodes per removenodes request
 
@@ -158,12 +160,13 @@ def check_package_references(state: State, references: Any) -> None:
 
 def view(state: State, call: Call, pool: Record) -> dict[str, Any]:
     """A detached copy of the pool as this request sees it: `stats` when expanded, and older
-    versions' certificate references (kept aside: 2025-06-01 has none). `$select` comes after."""
+    versions' certificate references and cloud service configuration (kept aside: 2025-06-01 has neither).
+    `$select` comes after."""
     data = dict(pool.data)
     if expands(call, "stats"):
         data["stats"] = _statistics(state, pool)
-    if call.api_version != CANONICAL_VERSION and "certificateReferences" in pool.extra:
-        data["certificateReferences"] = pool.extra["certificateReferences"]
+    if call.api_version != CANONICAL_VERSION:
+        data.update((name, pool.extra[name]) for name in OLDER_ONLY if name in pool.extra)
     return copy.deepcopy(data)
 
 
@@ -197,8 +200,8 @@ def create_pool(state: State, call: Call) -> Reply:
     pool_id = body["id"]
     if pool_id in state.pools:
         raise conflict("PoolExists", "The specified pool already exists.")
-    if "virtualMachineConfiguration" not in body:
-        raise missing_property("virtualMachineConfiguration")
+    if "virtualMachineConfiguration" not in body and "cloudServiceConfiguration" not in body:
+        raise missing_property("virtualMachineConfiguration")  # older api-versions may name a cloud service
     enabled = bool(body.get("enableAutoScale", False))
     targets = [name for name in ("targetDedicatedNodes", "targetLowPriorityNodes") if name in body]
     if enabled:
@@ -210,9 +213,8 @@ def create_pool(state: State, call: Call) -> Reply:
         if "autoScaleEvaluationInterval" in body:
             check_evaluation_interval(body["autoScaleEvaluationInterval"])
     else:
-        for name in ("autoScaleFormula", "autoScaleEvaluationInterval"):
-            if name in body:
-                raise _autoscale_settings(f"{name} must not be specified when enableAutoScale is false.")
+        if "autoScaleFormula" in body:  # an evaluation interval is not forbidden by the docs: it goes unused
+            raise _autoscale_settings("autoScaleFormula must not be specified when enableAutoScale is false.")
         if not targets:
             raise missing_property("targetDedicatedNodes")
         for name in targets:
@@ -252,8 +254,9 @@ def create_pool(state: State, call: Call) -> Reply:
         data["autoScaleEvaluationInterval"] = body.get("autoScaleEvaluationInterval", DEFAULT_EVALUATION_INTERVAL)
     pool = state.record(data, url)
     data["eTag"] = pool.etag
-    if "certificateReferences" in body:  # older api-versions
-        pool.extra["certificateReferences"] = copy.deepcopy(body["certificateReferences"])
+    for name in OLDER_ONLY:
+        if name in body:
+            pool.extra[name] = copy.deepcopy(body[name])
     state.pools.add(pool_id, pool)
     if enabled:
         _start_autoscale(state, pool)
