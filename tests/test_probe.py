@@ -1,8 +1,7 @@
 """`pytest_batch.probe`: the constraint prober, against real emulators (no mocks).
 
-* the whole 2025-06-01 and 2018-08-01.7.0 overlays probed against the emulator: every rule `enforced`,
-  except the pinned gaps below (the emulator refuses what the overlay calls valid: overlay gaps, reported
-  to the lead) and the pinned skips (the schema already forbids everything the rule forbids);
+* the whole 2025-06-01 and 2018-08-01.7.0 overlays probed against the emulator: every rule `enforced`
+  (rules the schema already covers are broken together with it, and say so in their label);
 * everything a probe creates is gone afterwards (jobs, pools, schedules, certificates);
 * a recorded run replays with the emulator stopped, verdict for verdict, and a missing request is one line;
 * a lenient service (validation switched off) and a stricter one (a rule the emulator does not share) are
@@ -35,11 +34,9 @@ from pytest_batch.strategies import Strategies
 
 V2025, V2018 = "2025-06-01", "2018-08-01.7.0"
 
-# The emulator refuses these valid requests; the overlay lacks the rule it applies (reported to the lead):
-# taskSlotsPerNode must be >= 1, and autoScaleEvaluationInterval needs enableAutoScale. Remove a pin when the
-# overlay gains the rule (the test fails then, on purpose).
-# The schema's enum (access: ["job"]) and maxItems (2018 task collections: 100) already forbid what these forbid.
-SKIPS = {
+# The schema's enum (access: ["job"]) and maxItems (2018 task collections: 100) already forbid what these forbid:
+# their invalid requests break the schema too.
+COVERED = {
     V2025: {"auth-token-access-values"},
     V2018: {"auth-token-access-values", "task-collection-size"},
 }
@@ -100,9 +97,10 @@ def run_2018():
 def _check_all_enforced(verdicts, version):
     rules = {r.id for r in load_overlay().rules_for(version)}
     assert {v.rule for v in verdicts} == rules  # every rule of the version has a verdict
-    skipped = {v.rule for v in verdicts if v.verdict == "skipped"}
-    assert skipped == SKIPS[version], [(v.rule, v.detail) for v in verdicts if v.verdict == "skipped"]
-    assert all("schema already forbids" in v.detail for v in verdicts if v.verdict == "skipped")
+    skipped = [(v.rule, v.detail) for v in verdicts if v.verdict == "skipped"]
+    assert skipped == []
+    covered = {v.rule for v in verdicts for e in v.invalid if e.label.endswith("(the schema forbids it too)")}
+    assert covered == COVERED[version]
     other = [(v.rule, v.operation_id, v.verdict, v.detail) for v in verdicts if v.verdict not in (ENFORCED, "skipped")]
     assert other == []
     for v in verdicts:
@@ -157,7 +155,7 @@ def test_the_document_holds_every_verdict_sorted_with_the_agreed_keys(run_2025):
     assert job["source_pointer"].startswith("/definitions/BatchJobCreateOptions")
     json.dumps(document)  # plain JSON
     lines = text_lines(document)
-    assert lines[0].startswith("pytest-batch probe: ") and len(lines) == 1 + 1
+    assert lines == [f"pytest-batch probe: {len(verdicts)} verdict(s) for api-version {V2025} against emulator: {len(verdicts)} enforced"]
 
 
 # -- record, replay -------------------------------------------------------------------------------------------------

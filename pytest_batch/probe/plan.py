@@ -191,10 +191,36 @@ class _Planner:
             self.overlay, self.spec, op_id, body
         )
 
-    def _breaks_only(self, op_id: str, body: Any, rule: Constraint, target: Target) -> bool:
+    def _through_schema(self, rule: Constraint, target: Target, op_id: str, breaks: Any) -> Any:
+        """A labelled case breaking `rule` together with the schema keyword that covers it (an enum narrower
+        than the rule's values, a `maxItems` equal to its size), or None. Such a rule is still probed: a
+        service that skipped the schema check would accept what the docs forbid."""
+        from ..strategies import Labelled
+
+        schema = self.spec.operations[op_id].body.schema
+
+        def breakable(b: Any) -> bool:
+            return any(
+                _beyond(rule, _at(b, site)) is not _NOTHING for site in target_sites(self.spec, schema, b, target)
+            )
+
+        body = draw_one(self.strategies.valid(self.version, operation=op_id), breakable)
+        if body is None:
+            return None
+        for site in target_sites(self.spec, schema, body, target):
+            broken = _beyond(rule, _at(body, site))
+            if broken is not _NOTHING:
+                case = Labelled(value=replaced_at(body, site, broken), label=rule.id, pointer=site)
+                if breaks(case):
+                    return case
+        return None
+
+    def _breaks_only(
+        self, op_id: str, body: Any, rule: Constraint, target: Target, *, schema_too: bool = False
+    ) -> bool:
         compiled = self._compiled_spec()
         schema = self.spec.operations[op_id].body.schema
-        if not compiled.is_valid(schema, body, "request"):
+        if compiled.is_valid(schema, body, "request") == schema_too:
             return False
         findings = check_constraints(self.overlay, self.spec, op_id, body)
         if not findings or any(f.rule_id != rule.id for f in findings):
@@ -238,13 +264,15 @@ class _Planner:
         spec, op = self.spec, self.spec.operations[op_id]
         schema = op.body.schema
         single = one_target(rule, self.version, target)
+        breaks = lambda case: bool(check_constraints(single, spec, op_id, case.value))
+        keyword = None
         try:
             invalid_strategy = self.strategies.invalid(self.version, operation=op_id, rule=rule.id)
-        except StrategyError:
-            return f"no value breaks this rule alone in {op_id}'s body: the schema already forbids what it forbids"
-        invalid = draw_one(
-            invalid_strategy, lambda case: bool(check_constraints(single, spec, op_id, case.value)), shrink=False
-        )
+            invalid = draw_one(invalid_strategy, breaks, shrink=False)
+        except StrategyError:  # the schema forbids what the rule forbids: break both
+            keyword, invalid = "covered", self._through_schema(rule, target, op_id, breaks)
+            if invalid is None:
+                return f"no value breaks this rule in {op_id}'s body, alone or with the schema keyword that covers it"
         valid = None if invalid is None else self._grafted(op_id, target, invalid)
         if valid is None:  # the slow way: search (and shrink) whole bodies until one holds the target
             valid = draw_one(
@@ -258,8 +286,9 @@ class _Planner:
         prefix = case_prefix(self.version, rule.id, target.label, op_id)
         valid_body = self._finish(op_id, valid, f"{prefix}-v", lambda b: self._engine_accepts(op_id, b))
         invalid_body = self._finish(
-            op_id, invalid.value, f"{prefix}-i0", lambda b: self._breaks_only(op_id, b, rule, target)
-        )
+            op_id, invalid.value, f"{prefix}-i0",
+            lambda b: self._breaks_only(op_id, b, rule, target, schema_too=keyword is not None),
+        )  # fmt: skip
         if valid_body is None or invalid_body is None:
             why = "valid" if valid_body is None else "invalid"
             return f"billable: the {why} {op_id} body needs nodes (pass --allow-billable to probe it)"
@@ -269,8 +298,8 @@ class _Planner:
             valid=ProbeRequest("valid", op.method, op.path, tuple(op.fixed_query.items()), body=_text(valid_body)),
             invalid=(
                 ProbeRequest(
-                    rule.id, op.method, op.path, tuple(op.fixed_query.items()),
-                    body=_text(invalid_body), pointer=invalid.pointer,
+                    rule.id if keyword is None else f"{rule.id} (the schema forbids it too)", op.method, op.path,
+                    tuple(op.fixed_query.items()), body=_text(invalid_body), pointer=invalid.pointer,
                 ),
             ),
             refusals=refusals(rule, "body"),
@@ -428,3 +457,29 @@ def _package_references(value: Any) -> bool:
     if isinstance(value, list):
         return any(_package_references(item) for item in value)
     return False
+
+
+_NOTHING = object()
+
+
+def _at(document: Any, pointer: str) -> Any:
+    for token in pointer.split("/")[1:] if pointer else ():
+        token = token.replace("~1", "/").replace("~0", "~")
+        document = document[int(token)] if isinstance(document, list) else document[token]
+    return document
+
+
+def _beyond(rule: Constraint, value: Any) -> Any:
+    """A value just outside `rule` where it meets `value`: a word the allowed values lack, one item over a
+    size limit (copies of the last item, ids kept distinct); `_NOTHING` for kinds not covered here."""
+    v = rule.value
+    if rule.kind == "allowed_values" and isinstance(value, str):
+        return f"{v['values'][0]}-not"
+    if rule.kind == "collection_size" and isinstance(value, list) and value and "max" in v:
+        last = value[-1]
+        extra = [
+            {**last, "id": f"{last['id']}-{n}"} if isinstance(last, dict) and isinstance(last.get("id"), str) else last
+            for n in range(v["max"] + 1 - len(value))
+        ]
+        return [*value, *extra]
+    return _NOTHING
