@@ -13,6 +13,7 @@ import json
 import random
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import jsonschema
@@ -359,3 +360,33 @@ def test_a_session_reports_probe_verdicts_from_its_records_the_same_under_xdist(
     probed = {t["nodeid"].split("::")[1]: sum(t["probes"].values()) for t in doc["tests"]}
     assert probed == {f"test_rule_{n}": 2 if n % 2 == 0 else 0 for n in range(8)}
     assert {v["api_version"]: v["by_verdict"] for v in doc["probes"]["api_versions"]} == {V25: COUNTS[V25]}
+
+
+def test_a_real_probe_run_reads_into_every_format(tmp_path):
+    """End to end: the prober's own output document against the emulator (lenient: validation switched off,
+    so the verdicts differ by rule) is what `pytest-batch report` renders, in the same numbers everywhere."""
+    from xml.etree import ElementTree
+
+    from pytest_batch.probe.session import probe_emulator, settings_for
+
+    rules = ("job-id-length", "job-priority-range", "maxresults-range")
+    strict = probe_emulator(settings_for(V25, rules=rules, node_free=False))
+    lenient = probe_emulator(settings_for(V18, rules=rules, node_free=False), validate_requests=False)
+    paths = [_write(tmp_path / "strict.json", strict), _write(tmp_path / "lenient.json", lenient)]
+    outs = {ext: tmp_path / f"r.{ext}" for ext in ("json", "xml", "md", "html", "txt")}
+    assert main(["report", *paths, *(x for out in outs.values() for x in ("-o", str(out)))]) == 1  # lenient ones
+    doc = json.loads(outs["json"].read_text())
+    expected = {d["api_version"]: dict(Counter(v["verdict"] for v in d["verdicts"])) for d in (strict, lenient)}
+    assert expected[V25] == {"enforced": len(strict["verdicts"])} and expected[V18].get("lenient")
+    got = {
+        row["api_version"]: {k: n for k, n in row["by_verdict"].items() if n} for row in doc["probes"]["api_versions"]
+    }
+    assert got == expected
+    cases = ElementTree.parse(outs["xml"]).getroot().iter("testcase")
+    failed = [c for c in cases if c.find("failure") is not None and c.get("classname").startswith("pytest-batch.probe.")]
+    assert len(failed) == expected[V18]["lenient"]
+    text = outs["txt"].read_text()
+    assert f"probed {V18}: {len(lenient['verdicts'])} rules: {expected[V18]['lenient']} lenient" in text
+    assert all(rule in outs["html"].read_text() for rule in rules)  # the page lists every row
+    loose = {v["rule"] for v in lenient["verdicts"] if v["verdict"] == "lenient"}
+    assert all(f"`{rule}`" in outs["md"].read_text() for rule in loose)  # Markdown lists the rules not enforced
