@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from ..errors import RecordingError
+
+_PEEK = 512  # a document's `format` comes first: its head tells a saved report or a probe document apart
 
 UNMATCHED = "(no documented operation)"
 
@@ -74,3 +81,23 @@ def probe_line(row: Mapping[str, Any], *, detail_limit: int | None = None) -> st
 def not_enforced(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The probe rows worth a look (every verdict but enforced), worst first as the document orders them."""
     return [row for row in document["probes"]["rules"] if row["verdict"] != "enforced"]
+
+
+def read_marked_json(path: str | os.PathLike, mark: bytes, what: str, hint: str) -> Any:
+    """The JSON document at `path` when its head holds `mark` (its format's name); None when `path` is not
+    such a `.json` file (a recording, another document, a folder); a `RecordingError` naming the file when it
+    is one but cannot be read."""
+    file = Path(path)
+    if file.suffix.lower() != ".json" or not file.is_file():
+        return None
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(_PEEK)
+    except OSError:
+        return None
+    if mark not in head:
+        return None
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return RecordingError(str(file), f"cannot read the {what}: {exc}", hint=hint)

@@ -11,23 +11,21 @@ order verdicts arrive in (pytest-xdist delivers tests in any order).
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
 from ..spec import version_sort_key
+from .common import read_marked_json
 
 PROBE_FORMAT = "pytest-batch-probe/1"
 VERDICTS = ("error", "stricter", "lenient", "enforced", "skipped")  # worst first
 FAILING = frozenset(("error", "stricter", "lenient"))
 UNKNOWN_VERSION = "?"
 _RANK = {name: i for i, name in enumerate(VERDICTS)}
-_PEEK = 512
 _MARK = b'"pytest-batch-probe/'
 
 
@@ -145,27 +143,14 @@ def parse_document(data: Any, path: str) -> ProbeDocument:
 def read_probe_document(path: str | os.PathLike) -> ProbeDocument | RecordingError | None:
     """The probe document at `path`; None when `path` is not one (a recording, a saved report, a folder);
     an error naming the file when it says it is one but cannot be used."""
-    file = Path(path)
-    if file.suffix.lower() != ".json" or not file.is_file():
-        return None
+    data = read_marked_json(path, _MARK, "probe document", "run `pytest-batch probe` again")
+    if data is None or isinstance(data, RecordingError):
+        return data
     try:
-        with file.open("rb") as handle:
-            head = handle.read(_PEEK)
-    except OSError:
-        return None
-    if _MARK not in head:
-        return None
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return RecordingError(
-            str(file), f"cannot read the probe document: {exc}", hint="run `pytest-batch probe` again"
-        )
-    try:
-        return parse_document(data, str(file))
+        return parse_document(data, str(path))
     except UnusableProbe as exc:
         return RecordingError(
-            str(file), f"not a usable probe document: {exc}", hint="write it again with `pytest-batch probe -o`"
+            str(path), f"not a usable probe document: {exc}", hint="write it again with `pytest-batch probe -o`"
         )
 
 

@@ -9,7 +9,6 @@ report built from recordings is merged like a `/2` one.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 
 from ..errors import RecordingError
 from . import REPORT_FORMAT, report_schema
+from .common import read_marked_json
 
 LEGACY_FORMAT = "pytest-batch-report/1"
-_PEEK = 512
 _MARK = b'"pytest-batch-report/'
 
 
@@ -44,20 +43,10 @@ class SavedReport:
 def read_saved_report(path: str | os.PathLike) -> SavedReport | RecordingError | None:
     """The saved report at `path`; None when `path` is not one (a recording, a probe document, a folder);
     an error naming the file when it is one that cannot be used."""
+    document = read_marked_json(path, _MARK, "saved report", "write it again")
+    if document is None or isinstance(document, RecordingError):
+        return document
     file = Path(path)
-    if file.suffix.lower() != ".json" or not file.is_file():
-        return None
-    try:
-        with file.open("rb") as handle:
-            head = handle.read(_PEEK)
-    except OSError:
-        return None
-    if _MARK not in head:
-        return None
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return RecordingError(str(file), f"cannot read the saved report: {exc}", hint="write it again")
     fmt = document.get("format") if isinstance(document, dict) else None
     if fmt == LEGACY_FORMAT:
         return _legacy(file, document)
