@@ -233,6 +233,18 @@ def main(argv=None) -> int:
 
     a_clean_us, a_dirty_us = run_subset(clean), run_subset(dirty)
 
+    # A without the documented-constraints overlay: what the `documented_constraints` check costs
+    bare = Validator(library, constraints=False)
+    check_bare = bare.check
+    bare_findings = sum(1 for i in interactions if check_bare(i).violations)  # warm-up
+
+    def run_a_bare():
+        for _ in range(reps_a):
+            for i in interactions:
+                check_bare(i)
+
+    a_bare_us = median([t / (reps_a * n) * 1e6 for t in timed_rounds(run_a_bare, rounds)])
+
     # --- B and C: peers on the same bodies -------------------------------------------
     b_validators, c_validators = build_peers(library, bodies)
     b_items = [(b_validators[schema_key(v, s)], json.loads(raw)) for v, s, raw in bodies]
@@ -267,6 +279,7 @@ def main(argv=None) -> int:
             ["A pytest-batch check (all)", f"{a_us:.1f}", f"{n} interactions, {with_findings} with findings"],
             ["A   clean interactions", f"{a_clean_us:.1f}", f"{len(clean)} (fast path only)"],
             ["A   interactions with findings", f"{a_dirty_us:.1f}", f"{len(dirty)} ({body_findings} body findings → slow path)"],
+            ["A   constraints=False", f"{a_bare_us:.1f}", f"{bare_findings} with findings; the overlay costs {a_us - a_bare_us:+.1f}"],
             ["B jsonschema Draft4Validator", f"{b_us:.1f}", f"bodies only, pre-parsed; rejects {b_rejects}/{len(bodies)}"],
             ["C jsonschema-rs + json.loads", f"{c_us:.1f}", f"bodies only; rejects {c_rejects}/{len(bodies)}"],
         ],
@@ -314,7 +327,8 @@ def main(argv=None) -> int:
         "rounds": rounds,
         "corpus": {"interactions": n, "versions": list(by_version), "bodies": len(bodies),
                    "with_findings": with_findings, "with_body_findings": body_findings},
-        "us_per_interaction": {"A": a_us, "A_clean": a_clean_us, "A_with_findings": a_dirty_us, "B": b_us, "C": c_us},
+        "us_per_interaction": {"A": a_us, "A_clean": a_clean_us, "A_with_findings": a_dirty_us,
+                               "A_without_constraints": a_bare_us, "B": b_us, "C": c_us},
         "us_per_interaction_rounds": {"A": a_rounds, "B": b_rounds, "C": c_rounds},
         "ratios": {"B_over_A": b_over_a, "A_over_C": a_over_c, "B_over_C_ceiling": b_us / c_us},
         "targets": {"B_over_A": TARGET_B_OVER_A, "A_over_C": TARGET_A_OVER_C, "bundle_load_ms": TARGET_LOAD_MS},

@@ -17,6 +17,7 @@ else). `drift`: 0 nothing would break,
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.own_process = argv is None  # the console script / `python -m`: process-wide settings are ours
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_UNUSABLE
@@ -144,7 +146,7 @@ def _check(args: argparse.Namespace) -> int:
         builder = ReportBuilder(library=library)
         sinks.append(builder)
     progress = _progress(args)
-    _check_files(args.paths, validator, sinks, progress)
+    _check_files(args.paths, validator, sinks, progress, freeze=getattr(args, "own_process", False))
     sys.stdout.write(summary.render_json() if args.format == "json" else summary.render_text(limit=args.limit))
     if builder is not None:
         from .reports.write import write_reports
@@ -230,7 +232,7 @@ def _progress(args: argparse.Namespace):
     return _Progress(sys.stderr) if show else None
 
 
-def _check_files(paths, validator, sinks, progress) -> None:
+def _check_files(paths, validator, sinks, progress, *, freeze: bool = False) -> None:
     """Validate every interaction under `paths` into each sink (`files`, `add(outcome)`, `add_unusable(error)`).
 
     Unusable files and interactions are named on stderr once and counted by every sink; the rest is checked."""
@@ -240,6 +242,10 @@ def _check_files(paths, validator, sinks, progress) -> None:
             sink.add_unusable(error)
 
     for path in _recording_files(paths, unusable):
+        if freeze:
+            # What is alive between two files (bundles, compiled validators, the summary) lives to the end of
+            # the run: frozen, the collector's full passes stop walking it (~7 % of a 100k-interaction run).
+            gc.freeze()
         for sink in sinks:
             sink.files += 1
         for item in _read_items(path, unusable):

@@ -321,9 +321,12 @@ def check_constraints(
 
 
 def _check_parameters(overlay, version, operation, query, headers, path_params) -> Iterator[Finding]:
+    rules = overlay.for_operation(version, operation.operation_id)
+    if not rules:
+        return
     locations = {p.name.lower(): p.location for p in operation.parameters}
     sources = {"query": _casefolded(query), "header": _casefolded(headers), "path": _casefolded(path_params)}
-    for rule, target in overlay.for_operation(version, operation.operation_id):
+    for rule, target in rules:
         location = locations.get(target.parameter.lower())
         if location is None:
             continue
@@ -352,19 +355,41 @@ def _int_text(text: str) -> int | None:
 
 def _walk(overlay: Overlay, spec: Spec, schema: Any, instance: Any, pointer: str) -> Iterator[Finding]:
     """Visit every sub-instance whose schema resolves to a definition and apply that definition's rules."""
+    if _unreachable(schema, instance):
+        return
     shape = _Shape()
     _resolve(spec.definitions, schema, instance, shape)
     for name in shape.names:
         for rule, target in overlay.for_definition(spec.api_version, name):
             yield from _apply(rule, target, instance, pointer)
-    if isinstance(instance, Mapping):
+    if _is_mapping(instance):
         for key, value in instance.items():
             sub = shape.properties.get(key, shape.additional)
-            if sub is not None:
+            if sub is not None and not _unreachable(sub, value):
                 yield from _walk(overlay, spec, sub, value, f"{pointer}/{escape(key)}")
     elif isinstance(instance, list) and shape.items is not None:
+        items = shape.items
         for i, value in enumerate(instance):
-            yield from _walk(overlay, spec, shape.items, value, f"{pointer}/{i}")
+            if not _unreachable(items, value):
+                yield from _walk(overlay, spec, items, value, f"{pointer}/{i}")
+
+
+def _unreachable(schema: Any, instance: Any) -> bool:
+    """True for a plain value under a schema that names no definition: no rule can reach it."""
+    return type(instance) in _SCALARS and type(schema) is dict and _REF_KEYS.isdisjoint(schema)
+
+
+# Values that are neither objects nor arrays, as JSON parsers build them; and the schema keys through
+# which a definition (and so a rule) can reach a value.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_REF_KEYS = frozenset({"$ref", "allOf", "anyOf", "oneOf"})
+
+
+def _is_mapping(value: Any) -> bool:
+    """`isinstance(value, Mapping)` without the ABC machinery for the plain types JSON parsers build."""
+    return type(value) is dict or (
+        type(value) not in _SCALARS and type(value) is not list and isinstance(value, Mapping)
+    )
 
 
 class _Shape:
@@ -380,7 +405,7 @@ class _Shape:
 
 
 def _resolve(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: _Shape) -> None:
-    if not isinstance(schema, Mapping):
+    if not _is_mapping(schema):
         return
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/definitions/"):
@@ -392,16 +417,16 @@ def _resolve(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: 
         _resolve(definitions, part, instance, shape)
     for key in ("anyOf", "oneOf"):
         for part in schema.get(key) or ():
-            if not (isinstance(part, Mapping) and part.get("type") == "null"):
+            if not (_is_mapping(part) and part.get("type") == "null"):
                 _resolve(definitions, part, instance, shape)
     for key, sub in (schema.get("properties") or {}).items():
         shape.properties.setdefault(key, sub)
-    if shape.items is None and isinstance(schema.get("items"), Mapping):
+    if shape.items is None and _is_mapping(schema.get("items")):
         shape.items = schema["items"]
-    if shape.additional is None and isinstance(schema.get("additionalProperties"), Mapping):
+    if shape.additional is None and _is_mapping(schema.get("additionalProperties")):
         shape.additional = schema["additionalProperties"]
     discriminator = schema.get("x-discriminator")
-    if isinstance(discriminator, Mapping) and isinstance(instance, Mapping):
+    if discriminator is not None and _is_mapping(discriminator) and _is_mapping(instance):
         mapped = (discriminator.get("mapping") or {}).get(instance.get(discriminator.get("propertyName")))
         if isinstance(mapped, str):
             _resolve(definitions, {"$ref": mapped}, instance, shape)

@@ -136,7 +136,7 @@ class OperationIndex:
 class _Bucket:
     """Operations sharing method + first segment, compiled into one alternation."""
 
-    __slots__ = ("_alternatives", "_ops", "_regex", "_singles")
+    __slots__ = ("_alternatives", "_by_group", "_ops", "_regex", "_singles")
 
     def __init__(self, ops: list[Operation], *, greedy: bool) -> None:
         alternatives, groups, singles = [], [], []
@@ -147,6 +147,11 @@ class _Bucket:
             singles.append(re.compile(pattern + "/?", re.IGNORECASE))
         self._ops = tuple(ops)
         self._alternatives = tuple(groups)
+        # outer group name → (index, operation, its group names, parameter names): no parsing per match
+        self._by_group = {
+            f"o{i}": (i, op, tuple(g for g, _ in names), tuple(p for _, p in names))
+            for i, (op, names) in enumerate(zip(ops, groups))
+        }
         self._singles = tuple(singles)  # one regex per template, for the rare all-matches questions
         self._regex = re.compile("(?:" + "|".join(alternatives) + ")/?", re.IGNORECASE)
 
@@ -154,10 +159,16 @@ class _Bucket:
         m = self._regex.fullmatch(path)
         if m is None:
             return None
-        i = int(m.lastgroup[1:])
-        if self._ops[i].fixed_query and not _fixed_query_present(self._ops[i].fixed_query, query):
+        _, op, groups, names = self._by_group[m.lastgroup]
+        if op.fixed_query and not _fixed_query_present(op.fixed_query, query):
             return self._match_slow(path, query)
-        return self._match_of(i, m)
+        if not groups:
+            return Match(op, {})
+        values = m.group(*groups) if len(groups) > 1 else (m.group(groups[0]),)
+        params = {}
+        for name, value in zip(names, values):
+            params[name] = unquote(value) if "%" in value else value
+        return Match(op, params)
 
     def match_all(self, path: str) -> list[Match]:
         """Every template of the bucket that matches `path` (alternation stops at the first)."""
@@ -183,8 +194,12 @@ def _fixed_query_present(fixed: Mapping[str, str], query: Mapping[str, str] | No
 
 
 def _first_segment(path: str) -> str:
-    head = path.lstrip("/").split("/", 1)[0]
-    head = head.split("(", 1)[0].split("?", 1)[0]
+    head = path.lstrip("/")
+    cut = head.find("/")
+    if cut != -1:
+        head = head[:cut]
+    if "(" in head or "?" in head:
+        head = head.split("(", 1)[0].split("?", 1)[0]
     return "{}" if head.startswith("{") else head.lower()
 
 

@@ -60,9 +60,10 @@ class CheckSummary:
         best = outcome.best
         for violation in outcome.violations:
             self.by_check[(violation.check, violation.severity)] += 1
-            finding = self.findings.get(violation.key)
+            key = violation.key
+            finding = self.findings.get(key)
             if finding is None:
-                finding = self.findings[violation.key] = _Finding(violation)
+                finding = self.findings[key] = _Finding(violation)
             finding.count += 1
             if violation is best:
                 finding.best_count += 1
@@ -123,8 +124,10 @@ class CheckSummary:
 
     def render_text(self, *, limit: int = 20) -> str:
         lines = [
-            f"pytest-batch check: {self.files} file(s), {self.interactions} interaction(s): "
-            f"{self.batch} Batch, {sum(self.skipped.values())} skipped, {self.unusable_count} unusable"
+            (
+                f"pytest-batch check: {self.files} file(s), {self.interactions} interaction(s): "
+                f"{self.batch} Batch, {sum(self.skipped.values())} skipped, {self.unusable_count} unusable"
+            )
         ]
         for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  skipped {n:>6}  {reason}")

@@ -148,15 +148,29 @@ class _Context:
     hot path and never leaves this module.
     """
 
-    __slots__ = ("compiled", "interaction", "operation", "path_params", "query", "spec")
+    __slots__ = (
+        "compiled",
+        "interaction",
+        "operation",
+        "path_params",
+        "plan",
+        "query",
+        "request_document",
+        "request_problem",
+        "spec",
+    )
 
-    def __init__(self, interaction, spec, compiled, operation, path_params, query) -> None:
+    def __init__(self, interaction, spec, compiled, operation, path_params, query, plan) -> None:
         self.interaction = interaction
+        self.plan = plan
         self.spec = spec
         self.compiled = compiled
         self.operation = operation
         self.path_params = path_params
         self.query = query  # lower-cased names → raw values
+        # the request body as parsed by the body check, shared with the constraints check
+        self.request_document: Any = None
+        self.request_problem: str | None = None
 
     def emit(self, check, severity, location, instance_pointer, schema_pointer, expected, actual, message) -> Violation:
         return Violation(
@@ -184,8 +198,10 @@ class Validator:
         self.api_version_override = api_version
         self.constraints = constraints  # the documented-constraints overlay, loaded on first use
         self._overlay: Any = None
+        self._overlay_versions: frozenset[str] = frozenset()
         self._compiled: dict[str, CompiledSpec] = {}
-        self._param_checks: dict[tuple[str, str], _ParameterPlan] = {}
+        self._shared_validators: dict[bytes, Any] = {}  # compiled body validators, shared by the versions
+        self._plans: dict[tuple[str, str], _OperationPlan] = {}
         self._header_checks: dict[int, tuple] = {}
         self._value_checks: dict[tuple[bytes, str | None], Callable] = {}
         self._hosts: dict[str, tuple] = {}  # netloc → (host, classify_host verdict), bounded
@@ -194,13 +210,13 @@ class Validator:
     def compiled(self, spec: Spec) -> CompiledSpec:
         compiled = self._compiled.get(spec.api_version)
         if compiled is None:
-            compiled = self._compiled.setdefault(spec.api_version, CompiledSpec(spec))
+            compiled = self._compiled.setdefault(spec.api_version, CompiledSpec(spec, shared=self._shared_validators))
         return compiled
 
     def check(self, interaction: Interaction) -> Outcome:
         """All findings for one interaction (never raises on malformed data)."""
         netloc, path, raw_query = _split_url(interaction.url)
-        query = {name.lower(): value for name, value in _parse_query(raw_query)}
+        query = _query_map(raw_query)
         requested = query.get("api-version")
         cached = self._hosts.get(netloc)
         if cached is None:
@@ -225,7 +241,7 @@ class Validator:
             if len(self._resolutions) < 1024:
                 self._resolutions[requested] = resolution
         spec = self.library.get(resolution.used)
-        match = spec.match(interaction.method, path, query)
+        match = spec.index.match(interaction.method, path, query)
         return self._outcome(interaction, spec, resolution, path, query, match)
 
     def check_matched(self, interaction: Interaction, spec: Spec, match: Match, query: Mapping[str, str]) -> Outcome:
@@ -238,12 +254,8 @@ class Validator:
     def _outcome(self, interaction, spec, resolution, path, query, match) -> Outcome:
         found: list[Violation] = []
         self._violations(interaction, spec, resolution, path, query, match, found)
-        return Outcome(
-            interaction,
-            operation_id=match.operation.operation_id if match else None,
-            api_version=spec.api_version,
-            violations=tuple(found),
-        )
+        # positional: keywords cost a measurable share of building the value on the hot path
+        return Outcome(interaction, match.operation.operation_id if match else None, spec.api_version, tuple(found))
 
     def header_checks(self, response) -> tuple:
         """(name, compiled text check) for each documented header of `response`, built once."""
@@ -311,7 +323,11 @@ class Validator:
                 )
             )
             return
-        ctx = _Context(interaction, spec, self.compiled(spec), match.operation, match.path_params, query)
+        op = match.operation
+        plan = self._plans.get((version, op.operation_id))
+        if plan is None:
+            plan = self._plans.setdefault((version, op.operation_id), _OperationPlan(op, self.value_check))
+        ctx = _Context(interaction, spec, self.compiled(spec), op, match.path_params, query, plan)
         self._check_parameters(ctx, out)
         _check_request_body(ctx, out)
         if self.constraints:
@@ -324,32 +340,47 @@ class Validator:
         if self._overlay is None:
             from .constraints import load_overlay
 
-            self._overlay = load_overlay()
+            overlay = load_overlay()
+            self._overlay_versions = frozenset(overlay.versions)  # a property that walks every rule
+            self._overlay = overlay
         return self._overlay
+
+    def _constraint_plan(self, spec: Spec, op: Operation) -> tuple[bool, bool]:
+        """(any rule can reach the body, the operation has parameter rules), worked out once per operation.
+
+        The body walk applies only rules of definitions the body schema reaches through `$ref`s,
+        so a body whose schema reaches none of them cannot break a rule and is not walked.
+        """
+        overlay = self.overlay()
+        version = spec.api_version
+        body = op.body is not None and any(
+            overlay.for_definition(version, name) for name in _reachable_definitions(spec, op.body.schema)
+        )
+        return (body, bool(overlay.for_operation(version, op.operation_id)))
 
     def _check_constraints(self, ctx: _Context, out: list[Violation]) -> None:
         """Rules the docs state in prose (`schemas/constraints.json`), on the request's parameters and body.
 
         Only versions the overlay covers pay anything; a body that is not JSON was reported already.
         """
-        overlay = self.overlay()
-        version, op = ctx.spec.api_version, ctx.operation
-        if version not in overlay.versions:
+        overlay = self._overlay if self._overlay is not None else self.overlay()
+        spec, op = ctx.spec, ctx.operation
+        if spec.api_version not in self._overlay_versions:
+            return
+        if ctx.request_problem is not None:
+            return  # the body is not JSON: `request_body_schema` said so, and no rule can be judged
+        walk_body, parameter_rules = ctx.plan.constraints or ctx.plan.set_constraints(self._constraint_plan(spec, op))
+        body = ctx.request_document if walk_body else None
+        if body is None and not parameter_rules:
             return
         from .constraints import check_constraints
 
-        raw = ctx.interaction.request_body
-        body: Any = None
-        if op.body is not None and raw and not raw.isspace():
-            body, problem = _parse_json(raw)
-            if problem is not None:
-                return
         headers = dict(ctx.interaction.request_headers.folded())
         kwargs = {"query": ctx.query, "headers": headers, "path_params": ctx.path_params}
         found = (
-            check_constraints(overlay, ctx.spec, op.operation_id, body, **kwargs)
+            check_constraints(overlay, spec, op.operation_id, body, **kwargs)
             if body is not None
-            else check_constraints(overlay, ctx.spec, op.operation_id, **kwargs)
+            else check_constraints(overlay, spec, op.operation_id, **kwargs)
         )
         for finding in found:
             if finding.location == "body":
@@ -369,16 +400,9 @@ class Validator:
             )
             out.append(replace(violation, rule=finding.rule_id))
 
-    def _parameter_plan(self, spec: Spec, op: Operation) -> _ParameterPlan:
-        key = (spec.api_version, op.operation_id)
-        plan = self._param_checks.get(key)
-        if plan is None:
-            plan = self._param_checks.setdefault(key, _ParameterPlan.of(op, self.value_check))
-        return plan
-
     def _check_parameters(self, ctx: _Context, out: list[Violation]) -> None:
         """Check the values present (few) against their documented parameter, then what is missing."""
-        plan = self._parameter_plan(ctx.spec, ctx.operation)
+        plan = ctx.plan.parameters
         for param, value_check in plan.path:
             value = ctx.path_params.get(param.name)
             if value is not None:
@@ -407,17 +431,26 @@ class Validator:
                 out.append(_parameter_violation(ctx, entry[0], value, problem))
         headers = ctx.interaction.request_headers
         if plan.headers:
-            for name, value in headers.folded():
-                entry = plan.headers.get(name)
-                if entry is not None:
-                    problem = entry[1](value)
-                    if problem is not None:
-                        out.append(_parameter_violation(ctx, entry[0], value, problem))
-        for param in plan.required:
+            # documented headers are few: look each one up, and replay the request's own header
+            # order (the order findings are reported in) only when one of them is broken
+            broken = False
+            for name, entry in plan.headers.items():
+                value = headers.lookup(name)
+                if value is not None and entry[1](value) is not None:
+                    broken = True
+                    break
+            if broken:
+                for name, value in headers.folded():
+                    entry = plan.headers.get(name)
+                    if entry is not None:
+                        problem = entry[1](value)
+                        if problem is not None:
+                            out.append(_parameter_violation(ctx, entry[0], value, problem))
+        for param, folded in plan.required:
             if param.location == "query":
-                present = param.name.lower() in ctx.query
+                present = folded in ctx.query
             elif param.location == "header":
-                present = param.name in headers
+                present = headers.lookup(folded) is not None
             else:
                 present = param.name in ctx.path_params
             if not present:
@@ -465,7 +498,7 @@ class _ParameterPlan:
     path: tuple[tuple[Parameter, Callable[[str], Any]], ...]
     query: Mapping[str, tuple[Parameter, Callable[[str], Any]]]  # lower-cased name →
     headers: Mapping[str, tuple[Parameter, Callable[[str], Any]]]  # lower-cased name →
-    required: tuple[Parameter, ...]
+    required: tuple[tuple[Parameter, str], ...]  # (parameter, lower-cased name)
     fixed_query: frozenset[str]
 
     @classmethod
@@ -475,10 +508,55 @@ class _ParameterPlan:
             path=tuple(e for e in compiled if e[0].location == "path"),
             query={e[0].name.lower(): e for e in compiled if e[0].location == "query"},
             headers={e[0].name.lower(): e for e in compiled if e[0].location == "header"},
-            required=tuple(p for p, _ in compiled if p.required and p.location in ("path", "query", "header")),
+            required=tuple(
+                (p, p.name.lower()) for p, _ in compiled if p.required and p.location in ("path", "query", "header")
+            ),
             fixed_query=frozenset(name.lower() for name in op.fixed_query)
             | (_PAGING_TOKENS if op.pageable is not None else frozenset()),
         )
+
+
+class _OperationPlan:
+    """What checking one operation needs, worked out once per (api-version, operation) of a validator:
+    compiled parameter checks, the body validators (bound on first use, so only bodies met compile),
+    per-status response plans and whether the constraints overlay can apply.
+    """
+
+    __slots__ = ("constraints", "operation", "parameters", "request_valid", "responses")
+
+    def __init__(self, op: Operation, value_check: Callable[[Mapping[str, Any], str | None], Callable]) -> None:
+        self.operation = op
+        self.parameters = _ParameterPlan.of(op, value_check)
+        self.request_valid: Callable[[Any], bool] | None = None
+        self.responses: dict[int, _ResponsePlan] = {}
+        self.constraints: tuple[bool, bool] | None = None
+
+    def set_constraints(self, plan: tuple[bool, bool]) -> tuple[bool, bool]:
+        self.constraints = plan
+        return plan
+
+    def response(self, status: int, validator: Validator) -> _ResponsePlan:
+        found = self.responses.get(status)
+        if found is None:
+            found = _ResponsePlan(self.operation, status, validator)
+            if len(self.responses) < 64:  # statuses come from the traffic: keep a bound
+                found = self.responses.setdefault(status, found)
+        return found
+
+
+class _ResponsePlan:
+    """The documented response for one status of one operation, its header checks and body validators."""
+
+    __slots__ = ("check", "header_checks", "is_error", "response", "selected_valid", "valid")
+
+    def __init__(self, op: Operation, status: int, validator: Validator) -> None:
+        documented = op.responses.get(str(status))
+        self.is_error = documented is None and status >= 400
+        self.response = documented or (op.responses.get("default") if self.is_error else None)
+        self.check = ERROR_SHAPE if self.is_error else RESPONSE_SCHEMA_CONFORMANCE
+        self.header_checks = validator.header_checks(self.response) if self.response is not None else ()
+        self.valid: Callable[[Any], bool] | None = None
+        self.selected_valid: Callable[[Any], bool] | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -539,20 +617,37 @@ def _check_request_body(ctx: _Context, out: list[Violation]) -> None:
                 message,
             )
         )
-    _body_findings(ctx, op.body.schema, raw, op.body.spec_pointer, REQUEST, REQUEST_BODY_SCHEMA, "request.body", out)
+    document, problem = _parse_json(raw)
+    ctx.request_document, ctx.request_problem = document, problem
+    if problem is None:
+        valid = ctx.plan.request_valid
+        if valid is None:
+            valid = ctx.plan.request_valid = ctx.compiled.fast_validator(op.body.schema, REQUEST).is_valid
+        if valid(document):
+            return
+    _body_findings(
+        ctx,
+        op.body.schema,
+        raw,
+        document,
+        problem,
+        op.body.spec_pointer,
+        REQUEST,
+        REQUEST_BODY_SCHEMA,
+        "request.body",
+        out,
+    )
 
 
 def _body_findings(
-    ctx: _Context, schema, raw: bytes, json_pointer: str, flavor, check, location, out: list[Violation]
+    ctx: _Context, schema, raw: bytes, document, problem, json_pointer: str, flavor, check, location, out
 ) -> None:
-    """Parse a request or response body and report what breaks `schema` (or that it is not JSON)."""
-    document, problem = _parse_json(raw)
+    """Report what in a request or response body the fast validator rejected breaks `schema`
+    (or that it is not JSON)."""
     if problem:
         side = location.split(".", 1)[0]
         message = f"the {side} body is not valid JSON: {problem}"
         out.append(ctx.emit(check, ERROR, location, "", json_pointer, "JSON", _excerpt(raw), message))
-        return
-    if ctx.compiled.is_valid(schema, document, flavor):
         return
     try:
         explained = ctx.compiled.explain(schema, document, flavor, exact=lambda: json.loads(raw))
@@ -598,9 +693,8 @@ def _body_findings(
 def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -> None:
     op, interaction = ctx.operation, ctx.interaction
     status = interaction.status
-    documented = op.responses.get(str(status))
-    is_error = documented is None and status is not None and status >= 400
-    response = documented or (op.responses.get("default") if is_error else None)
+    plan = ctx.plan.responses.get(status) or ctx.plan.response(status, validator)
+    response = plan.response
     if response is None and status == 304 and _not_modified_allowed(interaction):
         return
     if response is None:
@@ -617,12 +711,13 @@ def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -
             )
         )
         return
-    _check_response_headers(ctx, response, validator, out)
-    raw = interaction.response_body
-    empty = not raw or raw.isspace()
+    if plan.header_checks:
+        _check_response_headers(ctx, response, plan.header_checks, out)
     if interaction.method == "HEAD" or response.file:
         return
-    check = ERROR_SHAPE if is_error else RESPONSE_SCHEMA_CONFORMANCE
+    raw = interaction.response_body
+    empty = not raw or raw.isspace()
+    is_error, check = plan.is_error, plan.check
     if response.schema is None:
         if not empty:
             out.append(
@@ -653,7 +748,7 @@ def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -
                 )
             )
         return
-    content_type = interaction.response_headers.get("Content-Type")
+    content_type = interaction.response_headers.lookup("content-type")
     if content_type is not None and not _media_type_in(content_type, ("application/json",)):
         out.append(
             ctx.emit(
@@ -667,13 +762,36 @@ def _check_response(ctx: _Context, validator: Validator, out: list[Violation]) -
                 f"a JSON body was returned as {content_type!r}",
             )
         )
-    flavor = SELECTED if not is_error and ctx.query.get("$select") else RESPONSE
-    _body_findings(ctx, response.schema, raw, f"{response.spec_pointer}/schema", flavor, check, "response.body", out)
+    selected = not is_error and ctx.query.get("$select")
+    document, problem = _parse_json(raw)
+    if problem is None:
+        if selected:
+            valid = plan.selected_valid
+            if valid is None:
+                valid = plan.selected_valid = ctx.compiled.fast_validator(response.schema, SELECTED).is_valid
+        else:
+            valid = plan.valid
+            if valid is None:
+                valid = plan.valid = ctx.compiled.fast_validator(response.schema, RESPONSE).is_valid
+        if valid(document):
+            return
+    _body_findings(
+        ctx,
+        response.schema,
+        raw,
+        document,
+        problem,
+        f"{response.spec_pointer}/schema",
+        SELECTED if selected else RESPONSE,
+        check,
+        "response.body",
+        out,
+    )
 
 
-def _check_response_headers(ctx: _Context, response, validator: Validator, out: list[Violation]) -> None:
+def _check_response_headers(ctx: _Context, response, header_checks: tuple, out: list[Violation]) -> None:
     headers: Headers = ctx.interaction.response_headers
-    for name, folded, value_check in validator.header_checks(response):
+    for name, folded, value_check in header_checks:
         value = headers.lookup(folded)
         if value is None:
             continue
@@ -779,8 +897,10 @@ def _scalar_checks(schema: Mapping[str, Any]) -> tuple:
                 return (
                     "x-enum-case",
                     list(allowed),
-                    f"{value!r} differs only in case from a documented value of {list(allowed)} "
-                    "(the service compares enum values case-insensitively)",
+                    (
+                        f"{value!r} differs only in case from a documented value of {list(allowed)} "
+                        "(the service compares enum values case-insensitively)"
+                    ),
                     WARNING,
                 )
             keyword, severity = ("x-enum-open", WARNING) if open_enum else ("enum", ERROR)
@@ -863,7 +983,28 @@ def _split_url(url: str) -> tuple[str, str, str]:
     return netloc, path or "/", query
 
 
+def _query_map(query: str) -> dict[str, str]:
+    """Lower-cased query parameter names → values (the last value of a repeated name), decoded.
+
+    `_parse_query`'s loop written out again on purpose: this runs for every interaction, and building the
+    dict in the loop is 10 % cheaper than over a shared generator."""
+    found: dict[str, str] = {}
+    if not query:
+        return found
+    for piece in query.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        found[name.lower()] = value
+    return found
+
+
 def _parse_query(query: str) -> list[tuple[str, str]]:
+    """(name, value) pairs as sent (names keep their case, repeats stay): what the emulator reads."""
     pairs = []
     for piece in query.split("&"):
         if not piece:
@@ -919,3 +1060,24 @@ def _short(value: Any, limit: int = 200) -> Any:
     if isinstance(value, str) and len(value) > limit:
         return value[: limit - 1] + "…"
     return value
+
+
+def _reachable_definitions(spec: Spec, schema: Any) -> set[str]:
+    """Names of every definition `schema` can lead to through `$ref`s (discriminator mappings included).
+
+    Over-approximates on purpose: any `#/definitions/...` string anywhere below counts.
+    """
+    found: set[str] = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Mapping):
+            pending.extend(node.values())
+        elif isinstance(node, list | tuple):
+            pending.extend(node)
+        elif isinstance(node, str) and node.startswith("#/definitions/"):
+            name = node[len("#/definitions/") :].replace("~1", "/").replace("~0", "~")
+            if name not in found:
+                found.add(name)
+                pending.append(spec.definitions.get(name))
+    return found
