@@ -357,8 +357,8 @@ def _walk(overlay: Overlay, spec: Spec, schema: Any, instance: Any, pointer: str
     """Visit every sub-instance whose schema resolves to a definition and apply that definition's rules."""
     if _unreachable(schema, instance):
         return
-    shape = _Shape()
-    _resolve(spec.definitions, schema, instance, shape)
+    shape = Shape()
+    resolve_shape(spec.definitions, schema, instance, shape)
     for name in shape.names:
         for rule, target in overlay.for_definition(spec.api_version, name):
             yield from _apply(rule, target, instance, pointer)
@@ -392,7 +392,7 @@ def _is_mapping(value: Any) -> bool:
     )
 
 
-class _Shape:
+class Shape:
     """What one schema says about one instance once `$ref`/`allOf`/nullable `anyOf`/discriminators are followed."""
 
     __slots__ = ("additional", "items", "names", "properties")
@@ -404,7 +404,9 @@ class _Shape:
         self.additional: Any = None
 
 
-def _resolve(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: _Shape) -> None:
+def resolve_shape(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: Shape) -> None:
+    """Fold into `shape` the definitions `schema` names for `instance` and the properties, items and additional
+    properties they allow (the checker's reading; the prober finds a rule's targets in a body with it)."""
     if not _is_mapping(schema):
         return
     ref = schema.get("$ref")
@@ -412,13 +414,13 @@ def _resolve(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: 
         name = ref[len("#/definitions/") :].replace("~1", "/").replace("~0", "~")
         if name not in shape.names:
             shape.names.append(name)
-            _resolve(definitions, definitions.get(name), instance, shape)
+            resolve_shape(definitions, definitions.get(name), instance, shape)
     for part in schema.get("allOf") or ():
-        _resolve(definitions, part, instance, shape)
+        resolve_shape(definitions, part, instance, shape)
     for key in ("anyOf", "oneOf"):
         for part in schema.get(key) or ():
             if not (_is_mapping(part) and part.get("type") == "null"):
-                _resolve(definitions, part, instance, shape)
+                resolve_shape(definitions, part, instance, shape)
     for key, sub in (schema.get("properties") or {}).items():
         shape.properties.setdefault(key, sub)
     if shape.items is None and _is_mapping(schema.get("items")):
@@ -429,7 +431,7 @@ def _resolve(definitions: Mapping[str, Any], schema: Any, instance: Any, shape: 
     if discriminator is not None and _is_mapping(discriminator) and _is_mapping(instance):
         mapped = (discriminator.get("mapping") or {}).get(instance.get(discriminator.get("propertyName")))
         if isinstance(mapped, str):
-            _resolve(definitions, {"$ref": mapped}, instance, shape)
+            resolve_shape(definitions, {"$ref": mapped}, instance, shape)
 
 
 def _apply(rule: Constraint, target: Target, instance: Any, pointer: str) -> Iterator[Finding]:
@@ -437,15 +439,15 @@ def _apply(rule: Constraint, target: Target, instance: Any, pointer: str) -> Ite
     if kind not in OBJECT_KINDS and isinstance(instance, Mapping) and not holds(instance, rule.value.get("when", ())):
         return
     if kind in VALUE_KINDS:
-        for value, where in _select(instance, target.path, pointer):
+        for value, where in select_values(instance, target.path, pointer):
             for actual, detail in value_problems(rule, value):
                 yield _finding(rule, "body", where, actual, detail)
     elif kind in AGGREGATE_KINDS:
-        selected = list(_select(instance, target.path, pointer))
+        selected = list(select_values(instance, target.path, pointer))
         for where, actual, detail in AGGREGATE_CHECKS[kind](rule.value, selected, pointer):
             yield _finding(rule, "body", where, actual, detail)
     else:
-        for obj, where in _select(instance, target.path, pointer):
+        for obj, where in select_values(instance, target.path, pointer):
             if isinstance(obj, Mapping):
                 for at, actual, detail in OBJECT_CHECKS[kind](rule.value, obj, where):
                     yield _finding(rule, "body", at, actual, detail)
@@ -468,7 +470,7 @@ def path_tokens(path: str) -> tuple[str, ...]:
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in path.split("/")) if path else ()
 
 
-def _select(node: Any, tokens: tuple[str, ...], pointer: str) -> Iterator[tuple[Any, str]]:
+def select_values(node: Any, tokens: tuple[str, ...], pointer: str) -> Iterator[tuple[Any, str]]:
     """(value, pointer) for every non-null value at `tokens` below `node`; `*` fans out over list items."""
     if not tokens:
         if node is not None and node is not _ABSENT:
@@ -478,13 +480,13 @@ def _select(node: Any, tokens: tuple[str, ...], pointer: str) -> Iterator[tuple[
     if head == "*":
         if isinstance(node, list):
             for i, item in enumerate(node):
-                yield from _select(item, rest, f"{pointer}/{i}")
+                yield from select_values(item, rest, f"{pointer}/{i}")
     elif isinstance(node, Mapping) and head in node:
-        yield from _select(node[head], rest, f"{pointer}/{escape(head)}")
+        yield from select_values(node[head], rest, f"{pointer}/{escape(head)}")
 
 
 def _values(obj: Mapping[str, Any], path: str, pointer: str = "") -> list[tuple[Any, str]]:
-    return list(_select(obj, path_tokens(path), pointer))
+    return list(select_values(obj, path_tokens(path), pointer))
 
 
 def _present(obj: Mapping[str, Any], path: str) -> bool:

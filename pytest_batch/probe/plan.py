@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-from ..constraints import Constraint, Overlay, Refusal, Target, _select, check_constraints, refusals
+from ..constraints import Constraint, Overlay, Refusal, Target, check_constraints, refusals, select_values
 from ..spec import Spec
 from .draw import draw_one
 from .needs import BILLABLE, cost, needs_of, unsupported
@@ -321,7 +321,7 @@ class _Planner:
         if anchor:
             sub = draw_one(
                 self.strategies.valid(self.version, target.definition),
-                lambda obj: bool(list(_select(obj, target.path, ""))),
+                lambda obj: bool(list(select_values(obj, target.path, ""))),
                 shrink=False,  # the first definition value holding the path: shrinking it costs more than it saves
             )
         else:  # the body itself: the simplest valid body holding the target

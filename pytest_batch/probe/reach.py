@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..constraints import Target, _resolve, _select, _Shape  # the checker's own resolution, not a copy
+from ..constraints import Shape, Target, resolve_shape, select_values  # the checker's own resolution, not a copy
 from ..pointers import escape
 from ..spec import Spec
 
@@ -81,10 +81,10 @@ def target_sites(spec: Spec, schema: Any, instance: Any, target: Target) -> list
 
 
 def _sites(spec: Spec, schema: Any, instance: Any, target: Target, pointer: str) -> Iterator[str]:
-    shape = _Shape()
-    _resolve(spec.definitions, schema, instance, shape)
+    shape = Shape()
+    resolve_shape(spec.definitions, schema, instance, shape)
     if target.definition in shape.names:
-        for _, where in _select(instance, target.path, pointer):
+        for _, where in select_values(instance, target.path, pointer):
             yield where
     if isinstance(instance, Mapping):
         for key, value in instance.items():
@@ -102,8 +102,8 @@ def anchors(spec: Spec, schema: Any, instance: Any, definition: str) -> list[str
 
 
 def _instances(spec: Spec, schema: Any, instance: Any, pointer: str) -> Iterator[tuple[str, list[str]]]:
-    shape = _Shape()
-    _resolve(spec.definitions, schema, instance, shape)
+    shape = Shape()
+    resolve_shape(spec.definitions, schema, instance, shape)
     yield pointer, shape.names
     if isinstance(instance, Mapping):
         for key, value in instance.items():
