@@ -9,35 +9,40 @@ billable on a real account.
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from ..spec import Operation
 
 # what each path parameter stands for (names shared by every api-version)
-PATH_NEEDS = {
-    "jobId": "job",
-    "poolId": "pool",
-    "jobScheduleId": "schedule",
-    "taskId": "task",
-    "nodeId": "node",
-    "filePath": "file",
-    "userName": "user",
-    "applicationId": "application",
-    "thumbprint": "certificate",
-    "thumbprintAlgorithm": "certificate",
-    "extensionName": "extension",
-}
+PATH_NEEDS = MappingProxyType(
+    {
+        "jobId": "job",
+        "poolId": "pool",
+        "jobScheduleId": "schedule",
+        "taskId": "task",
+        "nodeId": "node",
+        "filePath": "file",
+        "userName": "user",
+        "applicationId": "application",
+        "thumbprint": "certificate",
+        "thumbprintAlgorithm": "certificate",
+        "extensionName": "extension",
+    }
+)
 # what the prober can create, and a cost to rank operations by (nodes cost most: they are billable)
-COSTS = {
-    "job": 1,
-    "pool": 1,
-    "schedule": 1,
-    "autoscale": 1,
-    "disabled": 1,
-    "package": 0,
-    "task": 2,
-    "node": 20,
-    "file": 25,
-}
+COSTS = MappingProxyType(
+    {
+        "job": 1,
+        "pool": 1,
+        "schedule": 1,
+        "autoscale": 1,
+        "disabled": 1,
+        "package": 0,
+        "task": 2,
+        "node": 20,
+        "file": 25,
+    }
+)
 BILLABLE = frozenset({"node", "file"})
 # what the prober cannot create through the data plane (applications come from ARM, node users and
 # extensions need a live node agent, certificates were retired)
