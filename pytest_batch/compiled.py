@@ -92,6 +92,12 @@ def _close(node: Any, flavor: str) -> None:
             _close(value, flavor)
 
 
+def _dumps(document: Any) -> bytes:
+    import orjson
+
+    return orjson.dumps(document)
+
+
 def _copy(document: Any) -> Any:
     """Deep copy of plain JSON data; a round trip through orjson is ~20x faster than copy.deepcopy."""
     import orjson
@@ -175,9 +181,11 @@ class CompiledSpec:
 
     def __init__(self, spec: Spec, *, shared: dict[bytes, Any] | None = None) -> None:
         self.spec = spec
-        # jsonschema-rs validators by a digest of their exact root: api-versions share most
-        # definitions, so a `Validator` checking many versions compiles each distinct root once
-        self._shared: dict[bytes, Any] = shared if shared is not None else {}
+        # api-versions share most definitions: a `Validator` checking many versions hands each of its
+        # CompiledSpecs one store, holding jsonschema-rs validators by a digest of their root (each
+        # distinct root compiles once) and strict variants by (flavor, name, digest of the definition)
+        # (each distinct definition is copied, closed and bounded once)
+        self._shared: dict[Any, Any] = shared if shared is not None else {}
         self._lock = threading.Lock()
         self._strict: dict[str, dict[str, Any]] = {}
         self._rs_definitions: dict[str, dict[str, Any]] = {}
@@ -186,6 +194,9 @@ class CompiledSpec:
         self._explainers: dict[tuple[str, str], Any] = {}
         self._inline: dict[tuple[str, int], str] = {}
         self._edges: dict[str, dict[str, set[str]]] = {}  # flavor → definition → direct $refs
+        # flavor → definition → digest of its jsonschema-rs variant (what a compiled root is made of)
+        self._digests: dict[str, dict[str, bytes]] = {}
+        self._drift_nodes: dict[tuple, tuple] = {}  # (flavor, *schema path) → what `_drift_node` found
 
     # -- public -------------------------------------------------------------
 
@@ -233,30 +244,42 @@ class CompiledSpec:
         if strict is None:
             strict = self._strict[flavor] = {}
             self._rs_definitions[flavor] = {}
+            self._digests[flavor] = {}
+            self._edges.setdefault(flavor, {})
         return strict
 
     def _materialize(self, flavor: str, names: Iterable[str]) -> bool:
         """Strict (and jsonschema-rs) variants of the named definitions, made once each (lock held).
-        True when any was new."""
+        True when any was new. A definition another version already made with the same content is
+        taken from the shared store: the variants are never changed once made."""
+        import orjson
+
         strict = self._strict_for(flavor)
-        rs_definitions = self._rs_definitions[flavor]
+        rs_definitions, digests, edges = self._rs_definitions[flavor], self._digests[flavor], self._edges[flavor]
         definitions = self.spec.definitions
         made = False
         for name in names:
             if name not in strict and name in definitions:
                 made = True
-                node = _copy(definitions[name])
-                _close(node, flavor)
-                strict[name] = node
-                rs_node = _copy(node)
-                _bound_integers(rs_node)
-                rs_definitions[name] = rs_node
+                text = orjson.dumps(definitions[name])
+                digest = hashlib.blake2b(text, digest_size=16).digest()
+                key = (flavor, name, digest)
+                entry = self._shared.get(key)
+                if entry is None:
+                    node = orjson.loads(text)
+                    _close(node, flavor)
+                    rs_node = _copy(node)
+                    _bound_integers(rs_node)
+                    rs_digest = hashlib.blake2b(orjson.dumps(rs_node), digest_size=16).digest()
+                    references = frozenset(_references(rs_node, set()))
+                    entry = self._shared.setdefault(key, (node, rs_node, references, rs_digest))
+                strict[name], rs_definitions[name], edges[name], digests[name] = entry
         return made
 
     def _reachable(self, flavor: str, name: str) -> set[str]:
         """`name` and every definition it reaches through `$ref`s, made on the way (lock held)."""
         rs_definitions = self._rs_definitions[flavor]
-        edges = self._edges.setdefault(flavor, {})
+        edges = self._edges[flavor]
         seen, todo = set(), [name]
         while todo:
             current = todo.pop()
@@ -269,7 +292,7 @@ class CompiledSpec:
             seen.add(current)
             direct = edges.get(current)
             if direct is None:
-                direct = edges[current] = _references(rs_definitions[current], set())
+                direct = edges[current] = frozenset(_references(rs_definitions[current], set()))
             todo.extend(direct - seen)
         return seen
 
@@ -291,12 +314,12 @@ class CompiledSpec:
                 rs_node = _copy(node)
                 _bound_integers(rs_node)
                 self._rs_definitions[flavor][name] = rs_node
+                self._digests[flavor][name] = hashlib.blake2b(_dumps(rs_node), digest_size=16).digest()
                 self._inline[key] = name
         return f"#/definitions/{name}"
 
     def _compile_fast(self, flavor: str, target: str):
         import jsonschema_rs
-        import orjson
 
         with self._lock:
             self._strict_for(flavor)
@@ -304,8 +327,14 @@ class CompiledSpec:
             # Only what the target reaches: compiling cost follows the target, not the spec.
             names = self._reachable(flavor, target[len("#/definitions/") :])
             # Draft 4 is explicit: under newer drafts 1.0 would be an integer.
-            root = {"$schema": DRAFT4, "$ref": target, "definitions": {n: definitions[n] for n in names}}
-            key = hashlib.blake2b(orjson.dumps(root), digest_size=16).digest()
+            ordered = sorted(names)
+            root = {"$schema": DRAFT4, "$ref": target, "definitions": {n: definitions[n] for n in ordered}}
+            # the root is named by its target and its definitions' names and digests: no dump of the root
+            digests = self._digests[flavor]
+            identity = hashlib.blake2b(target.encode(), digest_size=16)
+            for n in ordered:
+                identity.update(b"\0" + n.encode() + b"\0" + digests[n])
+            key = identity.digest()
             fast = self._shared.get(key)
             if fast is None:
                 fast = jsonschema_rs.validator_for(
@@ -337,15 +366,21 @@ class CompiledSpec:
     def _explain_drift(self, flavor: str, target: str, document: Any) -> list[BodyError] | None:
         """BodyErrors from jsonschema-rs when every error is drift; None when any is not."""
         fast = self._fast.get((flavor, target)) or self._compile_fast(flavor, target)
-        strict = self._strict[flavor]
+        nodes = self._drift_nodes
         found: list[BodyError] = []
         for error in fast.iter_errors(document):
-            path = list(error.schema_path)
-            node = _walk({"definitions": strict}, path[:-1])
-            if not isinstance(node, dict) or not path:
-                return None
-            keyword, node_pointer, instance_pointer = str(path[-1]), pointer(path[:-1]), pointer(error.instance_path)
-            drift = _drift(keyword, node, node_pointer, instance_pointer, error.instance)
+            schema_path = error.schema_path
+            key = (flavor, *schema_path)
+            entry = nodes.get(key)
+            if entry is None:
+                entry = self._drift_node(flavor, list(schema_path))
+                if entry is None:
+                    return None
+                if len(nodes) < _DRIFT_NODES_BOUND:
+                    nodes[key] = entry
+            node, keyword, node_pointer, folded = entry
+            instance_pointer = _fast_pointer(error.instance_path)
+            drift = _drift(keyword, node, node_pointer, instance_pointer, error.instance, folded)
             if drift is None:
                 # the value as parsed, not jsonschema-rs's copy of it (which sorts object keys)
                 value = _walk(document, list(error.instance_path), missing=_MISSING)
@@ -354,6 +389,30 @@ class CompiledSpec:
                     return None
             found.extend(drift)
         return found
+
+    def _drift_node(self, flavor: str, path: list) -> tuple | None:
+        """(schema node, keyword, node pointer, folded enum or None) for a jsonschema-rs schema path."""
+        node = _walk({"definitions": self._strict[flavor]}, path[:-1])
+        if not isinstance(node, dict) or not path:
+            return None
+        keyword = str(path[-1])
+        values = node.get("enum") if keyword == "enum" else None
+        folded = {str(v).lower(): v for v in values} if isinstance(values, list) else None
+        return (node, keyword, pointer(path[:-1]), folded)
+
+
+# Schema locations met by drift explanations: bounded by the spec's size, capped all the same.
+_DRIFT_NODES_BOUND = 1 << 16
+
+
+def _fast_pointer(tokens: list) -> str:
+    """`pointer(tokens)`, joining once when no token needs escaping (the usual case)."""
+    if not tokens:
+        return ""
+    text = "/".join(map(str, tokens))
+    if "~" in text or text.count("/") != len(tokens) - 1:
+        return pointer(tokens)
+    return "/" + text
 
 
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
@@ -413,10 +472,18 @@ def _type_error(keyword: str, schema: Mapping[str, Any], node_pointer: str, inst
     return [BodyError("error", instance_pointer, f"{node_pointer}/type", "type", types, instance, message)]
 
 
-def _drift(keyword: str, schema: Mapping[str, Any], node_pointer: str, instance_pointer: str, instance: Any):
+def _drift(
+    keyword: str,
+    schema: Mapping[str, Any],
+    node_pointer: str,
+    instance_pointer: str,
+    instance: Any,
+    folded: dict[str, Any] | None = None,
+):
     """BodyErrors when failing `keyword` of `schema` is drift rather than an error, else None.
 
-    Shared by both explainers so that they classify alike.
+    Shared by both explainers so that they classify alike. `folded` is the enum's lower-cased
+    values → values, when the caller keeps it at hand.
     """
     if keyword == "additionalProperties" and schema.get(CLOSED) and isinstance(instance, dict):
         documented = schema.get("properties", {})
@@ -436,7 +503,8 @@ def _drift(keyword: str, schema: Mapping[str, Any], node_pointer: str, instance_
         ]
     if keyword == "enum" and isinstance(schema.get("enum"), list):
         values = schema["enum"]
-        folded = {str(v).lower(): v for v in values}
+        if folded is None:
+            folded = {str(v).lower(): v for v in values}
         if isinstance(instance, str) and instance.lower() in folded:
             expected: Any = folded[instance.lower()]
             message = (

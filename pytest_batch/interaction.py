@@ -8,7 +8,7 @@ Every interaction remembers its `Source` so that a finding can point back to it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,21 +22,66 @@ class Source:
         return f"{self.file}#{self.index}"
 
 
-@dataclass(frozen=True, slots=True)
 class Headers:
     """Immutable, case-insensitive, multi-valued HTTP headers.
 
     HTTP header names are case-insensitive and recordings spell them every way
     (`ETag`, `etag`, `Etag`), so lookups fold case once, at construction.
+    A value object like a frozen dataclass (equality, hash and repr by `items`), written
+    out so that a reader can hand over a recording's own `{name: [value]}` map and the
+    index it folded while checking it: `items` is then made only when asked for.
     """
 
-    items: tuple[tuple[str, str], ...] = ()
-    _index: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    __slots__ = ("_index", "_items", "_single")
+    __match_args__ = ("items",)
 
-    def __post_init__(self) -> None:
-        index = self._index
-        for name, value in self.items:
+    def __init__(self, items: tuple[tuple[str, str], ...] = ()) -> None:
+        index: dict[str, str] = {}
+        for name, value in items:
             index.setdefault(name.lower(), value)
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_single", None)
+        object.__setattr__(self, "_index", index)
+
+    @classmethod
+    def _of_single_values(cls, single: dict[str, list[str]], index: dict[str, str]) -> Headers:
+        """Over `{name: [value]}` (every list one text, never changed afterwards) and its folded
+        index (`{name.lower(): value}`, first spelling wins), both built by the caller."""
+        headers = object.__new__(cls)
+        object.__setattr__(headers, "_items", None)
+        object.__setattr__(headers, "_single", single)
+        object.__setattr__(headers, "_index", index)
+        return headers
+
+    @property
+    def items(self) -> tuple[tuple[str, str], ...]:
+        """(name, value) pairs in recorded order, names as spelled."""
+        items = self._items
+        if items is None:
+            items = tuple([(name, values[0]) for name, values in self._single.items()])
+            object.__setattr__(self, "_items", items)
+            object.__setattr__(self, "_single", None)
+        return items
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.items == other.items  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.items,))
+
+    def __repr__(self) -> str:
+        return f"Headers(items={self.items!r})"
+
+    def __reduce__(self) -> tuple:
+        return (Headers, (self.items,))
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[str, str]] | dict[str, object] | None) -> Headers:

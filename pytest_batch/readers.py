@@ -306,13 +306,31 @@ def read_recording(path: str | os.PathLike) -> Iterator[Interaction | RecordingE
     its index and the rest of the file is still read.
     """
     file = str(path)
-    document = _load(file)
+    document, bent = _load(file)
+    if bent:
+        # orjson's document (numbers beyond 64 bits bent to floats) holds for text bodies, the vcrpy norm;
+        # the file is converted up front and read again exactly if a structured body turns up
+        try:
+            yield from list(_converted(file, document, exact=False))
+            return
+        except _Inexact:
+            document, _ = _load(file, exact=True)
+    yield from _converted(file, document, exact=True)
+
+
+class _Inexact(Exception):
+    """A structured body met in a document orjson parsed: its numbers must be read exactly."""
+
+
+def _converted(file: str, document: object, *, exact: bool) -> Iterator[Interaction | RecordingError]:
     if isinstance(document, RecordingError):
         yield document
         return
     if isinstance(document, dict) and "interactions" in document:
         items, convert, what = document["interactions"], _from_vcr, "interactions"
     elif isinstance(document, dict) and "Entries" in document:
+        if not exact:
+            raise _Inexact  # test-proxy bodies are JSON documents
         items, convert, what = document["Entries"], _from_proxy, "Entries"
     else:
         yield _error(file, _shape_problem(document), hint=_SHAPE_HINT)
@@ -325,10 +343,16 @@ def read_recording(path: str | os.PathLike) -> Iterator[Interaction | RecordingE
         return
     for index, item in enumerate(items):
         try:
-            result: Interaction | RecordingError = convert(item, Source(file, index))
+            result: Interaction | RecordingError = convert(item, Source(file, index), exact, True)
+        except _Inexact:
+            raise
         except _Bad as bad:
+            if not exact and _has_structured_body(item):
+                raise _Inexact from None
             result = _error(file, str(bad), index=index, hint=f"re-record the cassette or fix interaction {index}")
         except Exception as exc:  # noqa: BLE001 - last guard: content must never crash a run
+            if not exact and _has_structured_body(item):
+                raise _Inexact from None
             result = _error(
                 file,
                 f"cannot be read ({type(exc).__name__}: {exc})",
@@ -352,18 +376,30 @@ _SHAPE_HINT = (
 )
 
 
-def _load(file: str) -> object:
-    """Parse the whole file once; return the document or a `RecordingError`."""
+def _load(file: str, *, exact: bool = False) -> tuple[object, bool]:
+    """Parse the whole file once: (the document or a `RecordingError`, whether orjson parsed it).
+
+    orjson is ~1.7x faster than json on cassette files but reads integers beyond 64 bits as
+    floats; `exact` parses JSON with `json` (for documents whose bodies are JSON values).
+    """
     try:
         with open(file, "rb") as handle:
             raw = handle.read()
     except IsADirectoryError:
-        return _error(file, "is a folder, not a file", hint="expand folders with iter_recording_files()")
+        return _error(file, "is a folder, not a file", hint="expand folders with iter_recording_files()"), False
     except FileNotFoundError:
-        return _error(file, "no such file", hint="check the path")
+        return _error(file, "no such file", hint="check the path"), False
     except OSError as exc:
-        return _error(file, f"cannot be opened ({exc.strerror or exc})", hint="check the file's permissions")
+        return _error(file, f"cannot be opened ({exc.strerror or exc})", hint="check the file's permissions"), False
+    if not exact and raw[:1] == b"{":
+        try:
+            return orjson.loads(raw), True  # UTF-8 checked by orjson: no decoded copy of the file
+        except orjson.JSONDecodeError:
+            pass  # the text path below words the error (or reads YAML flow style, NaN and the like)
+    return _load_text(file, raw, exact), False
 
+
+def _load_text(file: str, raw: bytes, exact: bool) -> object:
     text = _decode(file, raw)
     del raw
     if isinstance(text, RecordingError):
@@ -374,14 +410,15 @@ def _load(file: str) -> object:
 
     json_error: json.JSONDecodeError | None = None
     if text[start] == "{":
-        try:
-            document = orjson.loads(text)  # ~1.7x faster than json on cassette files
-        except orjson.JSONDecodeError:
-            pass  # json.loads below words the error (or accepts NaN and the like)
-        else:
-            if not _has_structured_bodies(document):
-                return document
-            # orjson reads integers beyond 64 bits as floats: structured bodies are re-read exactly
+        if not exact:
+            try:
+                document = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                pass  # json.loads below words the error (or accepts NaN and the like)
+            else:
+                if not _has_structured_bodies(document):
+                    return document
+                # orjson reads integers beyond 64 bits as floats: structured bodies are re-read exactly
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -424,16 +461,20 @@ def _has_structured_bodies(document: object) -> bool:
     items = document.get("interactions")
     if not isinstance(items, list):
         return False
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        for side in ("request", "response"):
-            message = item.get(side)
-            body = message.get("body") if isinstance(message, dict) else None
-            if isinstance(body, dict):
-                body = body.get("string", body if set(body) - {"string"} else None)
-            if isinstance(body, (dict, list)):
-                return True
+    return any(_has_structured_body(item) for item in items)
+
+
+def _has_structured_body(item: object) -> bool:
+    """True when one vcrpy interaction carries a body as a JSON object or array."""
+    if not isinstance(item, dict):
+        return False
+    for side in ("request", "response"):
+        message = item.get(side)
+        body = message.get("body") if isinstance(message, dict) else None
+        if isinstance(body, dict):
+            body = body.get("string", body if set(body) - {"string"} else None)
+        if isinstance(body, (dict, list)):
+            return True
     return False
 
 
@@ -520,7 +561,8 @@ def _one_line(text: object) -> str:
 # --------------------------------------------------------------------------- vcrpy
 
 
-def _from_vcr(item: object, source: Source) -> Interaction:
+def _from_vcr(item: object, source: Source, exact: bool = True, private: bool = False) -> Interaction:
+    """`private`: the item is the reader's own (parsed from a file), so `Headers` may keep its header maps."""
     if not isinstance(item, dict):
         raise _Bad(f"interaction is {_kind(item)}, expected a map with `request` and `response`")
     request = item.get("request")
@@ -530,8 +572,8 @@ def _from_vcr(item: object, source: Source) -> Interaction:
         raise _Bad(f"request is {_kind(request)}, expected a map")
     method = _required_text(request.get("method"), "request.method")
     url = _required_text(request.get("uri"), "request.uri")
-    request_headers = _headers(request.get("headers"), "request.headers")
-    request_body = _vcr_body(request.get("body"), "request.body")
+    request_headers = _headers(request.get("headers"), "request.headers", private)
+    request_body = _vcr_body(request.get("body"), "request.body", exact)
 
     response = item.get("response")
     if response is None:
@@ -539,8 +581,8 @@ def _from_vcr(item: object, source: Source) -> Interaction:
     if not isinstance(response, dict):
         raise _Bad(f"response is {_kind(response)}, expected a map")
     status = _vcr_status(response.get("status"))
-    response_headers = _headers(response.get("headers"), "response.headers")
-    response_body = _vcr_body(response.get("body"), "response.body")
+    response_headers = _headers(response.get("headers"), "response.headers", private)
+    response_body = _vcr_body(response.get("body"), "response.body", exact)
     return Interaction(
         method.upper(), url, request_headers, request_body, status, response_headers, response_body, source
     )
@@ -559,7 +601,7 @@ def _vcr_status(status: object) -> int:
 _BODY_EXPECTED = "expected text, bytes, a {string: ...} map, JSON object or list of lines"
 
 
-def _vcr_body(body: object, field: str) -> bytes:
+def _vcr_body(body: object, field: str, exact: bool) -> bytes:
     if body is None:
         return b""
     if isinstance(body, str):
@@ -573,17 +615,23 @@ def _vcr_body(body: object, field: str) -> bytes:
                 return inner.encode("utf-8", "surrogatepass")
             if isinstance(inner, (bytes, bytearray)):
                 return bytes(inner)
+            if not exact and isinstance(inner, (dict, list)):
+                raise _Inexact
             raise _Bad(f"{field}.string is {_kind(inner)}, expected text or bytes")
         if not body:
             return b""
+        if not exact:
+            raise _Inexact
         return _json_bytes(body, field)
+    if not exact and isinstance(body, list):
+        raise _Inexact
     return _common_body(body, field)
 
 
 # --------------------------------------------------------------------------- test-proxy
 
 
-def _from_proxy(entry: object, source: Source) -> Interaction:
+def _from_proxy(entry: object, source: Source, exact: bool = True, private: bool = False) -> Interaction:
     if not isinstance(entry, dict):
         raise _Bad(f"entry is {_kind(entry)}, expected a map with RequestUri, RequestMethod, ...")
     method = _required_text(entry.get("RequestMethod"), "RequestMethod")
@@ -678,16 +726,31 @@ def _status_code(value: object, field: str) -> int:
     raise _Bad(f"{field} is {_kind(value)}, expected an HTTP status code such as 200")
 
 
-def _headers(raw: object, field: str) -> Headers:
+def _headers(raw: object, field: str, private: bool = False) -> Headers:
     """Flatten `{name: value | [values]}` into `Headers`; an empty list keeps the name but no value.
 
     Same result as `Headers.of(raw)`, built in one pass that also rejects nested
-    maps and lists (the common one-string list costs a single type check).
+    maps and lists (the common one-string list costs a single type check). A `private`
+    map (the reader's own) of one-text lists, vcrpy's layout, is kept as it is, with
+    the folded index built in the same pass that checks it.
     """
     if raw is None:
         return _NO_HEADERS
     if type(raw) is not dict:
         raise _Bad(f"{field} is {_kind(raw)}, expected a map of header names to values")
+    if private:
+        index: dict[str, str] = {}
+        for name, value in raw.items():
+            if type(value) is list and len(value) == 1 and type(name) is str:
+                text = value[0]
+                if type(text) is str:
+                    folded = name.lower()
+                    if folded not in index:
+                        index[folded] = text
+                    continue
+            break
+        else:
+            return Headers._of_single_values(raw, index) if index else _NO_HEADERS
     flat: list[tuple[str, str]] = []
     append = flat.append
     for name, value in raw.items():

@@ -136,7 +136,7 @@ class OperationIndex:
 class _Bucket:
     """Operations sharing method + first segment, compiled into one alternation."""
 
-    __slots__ = ("_alternatives", "_by_group", "_ops", "_regex", "_singles")
+    __slots__ = ("_alternatives", "_by_group", "_ops", "_patterns", "_regex", "_singles")
 
     def __init__(self, ops: list[Operation], *, greedy: bool) -> None:
         alternatives, groups, singles = [], [], []
@@ -144,7 +144,7 @@ class _Bucket:
             pattern, names = _template_pattern(op.path, greedy=greedy, prefix=f"o{i}_")
             alternatives.append(f"(?P<o{i}>{pattern})")
             groups.append(tuple(names))
-            singles.append(re.compile(pattern + "/?", re.IGNORECASE))
+            singles.append(pattern + "/?")
         self._ops = tuple(ops)
         self._alternatives = tuple(groups)
         # outer group name → (index, operation, its group names, parameter names): no parsing per match
@@ -152,7 +152,8 @@ class _Bucket:
             f"o{i}": (i, op, tuple(g for g, _ in names), tuple(p for _, p in names))
             for i, (op, names) in enumerate(zip(ops, groups))
         }
-        self._singles = tuple(singles)  # one regex per template, for the rare all-matches questions
+        self._patterns = tuple(singles)  # one regex per template, for the rare all-matches questions,
+        self._singles: tuple[re.Pattern[str], ...] | None = None  # compiled when first asked one
         self._regex = re.compile("(?:" + "|".join(alternatives) + ")/?", re.IGNORECASE)
 
     def match(self, path: str, query: Mapping[str, str] | None) -> Match | None:
@@ -172,7 +173,10 @@ class _Bucket:
 
     def match_all(self, path: str) -> list[Match]:
         """Every template of the bucket that matches `path` (alternation stops at the first)."""
-        return [self._match_of(i, m) for i, single in enumerate(self._singles) if (m := single.fullmatch(path))]
+        singles = self._singles
+        if singles is None:
+            singles = self._singles = tuple(re.compile(p, re.IGNORECASE) for p in self._patterns)
+        return [self._match_of(i, m) for i, single in enumerate(singles) if (m := single.fullmatch(path))]
 
     def _match_of(self, i: int, m: re.Match[str]) -> Match:
         params = {}

@@ -51,7 +51,10 @@ class CheckSummary:
         version = outcome.api_version or "?"
         self.by_version[version] += 1
         if outcome.operation_id:
-            self.operations.setdefault(version, set()).add(outcome.operation_id)
+            seen = self.operations.get(version)
+            if seen is None:
+                seen = self.operations[version] = set()
+            seen.add(outcome.operation_id)
         if not outcome.violations:
             return
         severities = {v.severity for v in outcome.violations}

@@ -18,9 +18,25 @@ and labelled invalid ones through an operation that carries the target, then cla
 
 from __future__ import annotations
 
-from .document import FORMAT, build_document
-from .plan import ProbeCase, ProbeRequest, plan_cases
-from .verdict import ENFORCED, ERROR, LENIENT, SKIPPED, STRICTER, Exchange, Verdict, classify
+from importlib import import_module
+from types import MappingProxyType
+
+# `pytest-batch` builds its argument parser from `probe.cli` on every command: the prober's modules load
+# when one of these names is first used, not when the package is imported (PEP 562).
+_LAZY = MappingProxyType({
+    "FORMAT": "document", "build_document": "document",
+    "ProbeCase": "plan", "ProbeRequest": "plan", "plan_cases": "plan",
+    "ENFORCED": "verdict", "ERROR": "verdict", "LENIENT": "verdict", "SKIPPED": "verdict",
+    "STRICTER": "verdict", "Exchange": "verdict", "Verdict": "verdict", "classify": "verdict",
+})  # fmt: skip
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "ENFORCED",
