@@ -957,9 +957,11 @@ class Classifier:
             common["resets"] = self.resets(outcome.api_version, outcome.operation_id)
         if verb == "list":
             items = response_body.get("value") if isinstance(response_body, Mapping) else None
+            if not isinstance(items, list):  # a malformed answer: no job events, not a crash
+                items = ()
             return [
                 (JobAction(job_id=str(doc["id"]), **common), JobResponse(interaction.status, None, None, doc))
-                for doc in items or ()
+                for doc in items
                 if isinstance(doc, Mapping) and isinstance(doc.get("id"), str)
             ]
         if verb == "create":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -390,6 +390,8 @@ _REQUESTS = st.sampled_from(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(_REQUESTS, _JSON, st.sampled_from((200, 201, 202, 404, 409, 412, 500)), _JSON,
                           st.sampled_from((None, "0x1", "0x2"))), max_size=8))  # fmt: skip
+@example(exchanges=[(("GET", "/jobs"), None, 200, {"state": None, "value": True}, None)])  # found in CI: a list
+# answer whose `value` is not a list crashed the classifier
 def test_checker_never_crashes_on_arbitrary_job_traffic(classifier, exchanges):
     interactions = [
         Interaction(
