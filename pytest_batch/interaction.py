@@ -110,6 +110,10 @@ class Headers:
         """(lower-cased name, first value) for each distinct header: one pass, no copies."""
         return self._index.items()
 
+    def count(self) -> int:
+        """How many distinct header names (any case) there are: no copies."""
+        return len(self._index)
+
     def get_all(self, name: str) -> list[str]:
         lowered = name.lower()
         return [v for n, v in self.items if n.lower() == lowered]

@@ -91,6 +91,22 @@ class Match:
     path_params: Mapping[str, str]
 
 
+def _match_of(
+    operation: Operation,
+    path_params: Mapping[str, str],
+    *,
+    _new=object.__new__,
+    _set_operation=Match.operation.__set__,  # type: ignore[attr-defined]
+    _set_path_params=Match.path_params.__set__,  # type: ignore[attr-defined]
+) -> Match:
+    """`Match(operation, path_params)` through its slots, without the frozen dataclass's
+    per-field `object.__setattr__` (once per checked interaction)."""
+    match = _new(Match)
+    _set_operation(match, operation)
+    _set_path_params(match, path_params)
+    return match
+
+
 class OperationIndex:
     """Find the operation for a method + path.
 
@@ -136,7 +152,7 @@ class OperationIndex:
 class _Bucket:
     """Operations sharing method + first segment, compiled into one alternation."""
 
-    __slots__ = ("_alternatives", "_by_group", "_ops", "_patterns", "_regex", "_singles")
+    __slots__ = ("_alternatives", "_by_group", "_ops", "_patterns", "_regex", "_singles", "_source")
 
     def __init__(self, ops: list[Operation], *, greedy: bool) -> None:
         alternatives, groups, singles = [], [], []
@@ -154,22 +170,29 @@ class _Bucket:
         }
         self._patterns = tuple(singles)  # one regex per template, for the rare all-matches questions,
         self._singles: tuple[re.Pattern[str], ...] | None = None  # compiled when first asked one
-        self._regex = re.compile("(?:" + "|".join(alternatives) + ")/?", re.IGNORECASE)
+        # compiled on first use: a run meets few of a version's buckets
+        self._source = "(?:" + "|".join(alternatives) + ")/?"
+        self._regex: re.Pattern[str] | None = None
 
     def match(self, path: str, query: Mapping[str, str] | None) -> Match | None:
-        m = self._regex.fullmatch(path)
+        regex = self._regex
+        if regex is None:
+            regex = self._regex = re.compile(self._source, re.IGNORECASE)
+        m = regex.fullmatch(path)
         if m is None:
             return None
         _, op, groups, names = self._by_group[m.lastgroup]
         if op.fixed_query and not _fixed_query_present(op.fixed_query, query):
             return self._match_slow(path, query)
         if not groups:
-            return Match(op, {})
+            return _match_of(op, {})
         values = m.group(*groups) if len(groups) > 1 else (m.group(groups[0]),)
+        if "%" not in path:  # nothing to decode (most paths)
+            return _match_of(op, dict(zip(names, values)))
         params = {}
         for name, value in zip(names, values):
             params[name] = unquote(value) if "%" in value else value
-        return Match(op, params)
+        return _match_of(op, params)
 
     def match_all(self, path: str) -> list[Match]:
         """Every template of the bucket that matches `path` (alternation stops at the first)."""

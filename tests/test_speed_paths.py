@@ -225,3 +225,35 @@ def test_a_long_lived_validator_finds_what_a_fresh_one_finds(where: str) -> None
     fresh = [Validator(LIBRARY).check(i).violations for i in interactions]
     assert first == again == fresh
     assert sum(len(v) for v in first) > 0  # the drifted bodies do produce findings
+
+
+# -- the URL splitter the engine uses instead of urlsplit ------------------------------------------------------
+
+_TEXT = st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="?#/"), max_size=8)
+_URLS = st.builds(
+    lambda scheme, netloc, segments, query, fragment: (
+        (f"{scheme}://{netloc}" if scheme else "")
+        + "".join(f"/{s}" for s in segments)
+        + (f"?{query}" if query is not None else "")
+        + (f"#{fragment}" if fragment is not None else "")
+    ),
+    st.sampled_from(["https", "http", ""]),
+    st.from_regex(r"[a-z0-9.-]{1,12}(:[0-9]{1,5})?", fullmatch=True),
+    st.lists(_TEXT, max_size=4),
+    st.none() | st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="#"), max_size=12),
+    st.none() | _TEXT,
+).filter(lambda url: not url.startswith("//"))  # a network-path reference: never a recorded request's URL
+
+
+@settings(max_examples=300, deadline=None)
+@given(_URLS)
+@example("https://acct.westus.batch.azure.com?api-version=2025-06-01")  # a query right after the host
+@example("https://acct.westus.batch.azure.com")
+@example("/jobs/a?b=c#d")
+def test_split_url_agrees_with_urlsplit(url):
+    from urllib.parse import urlsplit
+
+    from pytest_batch.validation import _split_url
+
+    parts = urlsplit(url)
+    assert _split_url(url) == (parts.netloc, parts.path or "/", parts.query)
