@@ -257,3 +257,23 @@ def test_split_url_agrees_with_urlsplit(url):
 
     parts = urlsplit(url)
     assert _split_url(url) == (parts.netloc, parts.path or "/", parts.query)
+
+
+def test_value_objects_built_through_their_slots_equal_their_constructors():
+    """`_outcome_of` and `_match_of` skip the frozen dataclasses' `__init__` for speed: a field added to either
+    class and not set there fails here, not as an AttributeError in some later check."""
+    from dataclasses import fields
+
+    from pytest_batch.interaction import Interaction
+    from pytest_batch.spec import Match, _match_of
+    from pytest_batch.validation import Outcome, _outcome_of
+
+    interaction = Interaction("GET", "https://a.b.batch.azure.com/jobs?api-version=2025-06-01")
+    built = _outcome_of(interaction, "Jobs_ListJobs", "2025-06-01", ())
+    assert built == Outcome(interaction, "Jobs_ListJobs", "2025-06-01", ())
+    assert [f.name for f in fields(Outcome)] == ["interaction", "operation_id", "api_version", "violations", "skipped"]
+    spec = SpecLibrary().get("2025-06-01")
+    match = spec.match("GET", "/jobs/j1")
+    assert match == Match(spec.operations["Jobs_GetJob"], {"jobId": "j1"})
+    assert _match_of(match.operation, match.path_params) == match
+    assert [f.name for f in fields(Match)] == ["operation", "path_params"]
