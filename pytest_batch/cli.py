@@ -109,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
 
     emulator = commands.add_parser("emulator", help="serve an emulated Batch account on loopback (Ctrl-C stops)")
     emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    emulator.add_argument("--port", type=int, default=8080, help="port to listen on, 0 for any free one (default: 8080)")
+    emulator.add_argument(
+        "--port", type=int, default=8080, help="port to listen on, 0 for any free one (default: 8080)"
+    )
     emulator.add_argument("--account", default="emulator", help="Batch account name (default: emulator)")
     emulator.add_argument("--key", help="base64 account key for SharedKey (default: derived from the account name)")
     emulator.add_argument(
@@ -289,15 +291,19 @@ def _read_items(path, unusable):
 def _split_saved_reports(paths, builder) -> tuple[list, list, list]:
     """Saved reports (`--batch-report x.json`, `report -o x.json`) and probe documents (`probe -o x.json`),
     recognised by their `format`, apart from the recordings to check; an unusable one is named on stderr."""
-    from .reports.probes import read_probe_document
-    from .reports.saved import read_saved_report
+    from .reports import probes as probe_documents
+    from .reports import saved as saved_reports
+    from .reports.common import marked_format
 
     saved, probes, recordings = [], [], []
     for path in _expand_folders(paths):
-        found = read_probe_document(path)
-        kind = probes
-        if found is None:
-            found, kind = read_saved_report(path), saved
+        mark = marked_format(path, (probe_documents.MARK, saved_reports.MARK))  # one peek; recordings need no more
+        if mark == probe_documents.MARK:
+            found, kind = probe_documents.read_probe_document(path), probes
+        elif mark == saved_reports.MARK:
+            found, kind = saved_reports.read_saved_report(path), saved
+        else:
+            found = None
         if found is None:
             recordings.append(path)
         elif isinstance(found, BatchContractError):

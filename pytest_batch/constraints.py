@@ -630,7 +630,7 @@ def _no_overlap(v, selected, pointer):
         spans.append((low, high))
 
 
-AGGREGATE_CHECKS = {"total_count": _total_count, "unique": _unique, "no_overlap": _no_overlap}
+AGGREGATE_CHECKS = MappingProxyType({"total_count": _total_count, "unique": _unique, "no_overlap": _no_overlap})
 
 
 # --- object kinds: (pointer, actual, detail) per problem ------------------------
@@ -715,16 +715,18 @@ def _capacity(v, obj, pointer):
                 yield where, value, f"{value} needs {need} items, got {len(items[0])}"
 
 
-OBJECT_CHECKS = {
-    "mutually_exclusive": _mutually_exclusive,
-    "all_or_none": _all_or_none,
-    "required_if": _required_if,
-    "forbidden_if": _forbidden_if,
-    "value_if": _value_if,
-    "span": _span,
-    "ordered": _ordered,
-    "capacity": _capacity,
-}
+OBJECT_CHECKS = MappingProxyType(
+    {
+        "mutually_exclusive": _mutually_exclusive,
+        "all_or_none": _all_or_none,
+        "required_if": _required_if,
+        "forbidden_if": _forbidden_if,
+        "value_if": _value_if,
+        "span": _span,
+        "ordered": _ordered,
+        "capacity": _capacity,
+    }
+)
 
 
 def _is_int(value: Any) -> bool:

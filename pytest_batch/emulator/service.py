@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import count
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -167,12 +168,7 @@ class Service:
                 (("AuthenticationErrorDetail", failure.detail),),
             )
         if len(request.body) > self.config.max_body:
-            raise ServiceError(
-                413,
-                "RequestBodyTooLarge",
-                "The request body is too large and exceeds the maximum permissible limit.",
-                (("MaxLimit", str(self.config.max_body)),),
-            )
+            raise _refused("RequestBodyTooLarge", ("MaxLimit", str(self.config.max_body)), status=413)
         if self.config.validate_requests:
             self._validate(request, headers, spec, match, query)
         body = _parse_body(request.body)
@@ -313,64 +309,32 @@ def error_for(violation: Violation) -> ServiceError:
     if location.startswith("request.query."):
         name = location[len("request.query.") :]
         if violation.actual is None:
-            return ServiceError(
-                400,
-                "MissingRequiredQueryParameter",
-                "A query parameter that's mandatory for this request is not specified.",
-                (("QueryParameterName", name),),
-            )
+            return _refused("MissingRequiredQueryParameter", ("QueryParameterName", name))
         code = "OutOfRangeQueryParameterValue" if keyword in ("minimum", "maximum") else "InvalidQueryParameterValue"
-        return ServiceError(
-            400,
-            code,
-            "Value for one of the query parameters specified in the request URI is invalid.",
-            (("QueryParameterName", name), ("QueryParameterValue", str(violation.actual)), ("Reason", reason)),
+        return _refused(
+            code, ("QueryParameterName", name), ("QueryParameterValue", str(violation.actual)), ("Reason", reason)
         )
     if location.startswith(("request.headers.", "request.header.")):
         name = location.split(".", 2)[2]
         if violation.actual is None and name.lower() != "content-type":
-            return ServiceError(
-                400,
-                "MissingRequiredHeader",
-                "An HTTP header that's mandatory for this request is not specified.",
-                (("HeaderName", name),),
-            )
-        return ServiceError(
-            400,
-            "InvalidHeaderValue",
-            "The value for one of the HTTP headers is not in the correct format.",
-            (("HeaderName", name), ("HeaderValue", str(violation.actual)), ("Reason", reason)),
+            return _refused("MissingRequiredHeader", ("HeaderName", name))
+        return _refused(
+            "InvalidHeaderValue", ("HeaderName", name), ("HeaderValue", str(violation.actual)), ("Reason", reason)
         )
     if location.startswith("request.path."):
-        return ServiceError(400, "InvalidUri", "The requested URI does not represent any resource on the server.")
+        return _refused("InvalidUri")
     # the body
     pointer = violation.instance_pointer
     if keyword == "required":
         missing = violation.expected if isinstance(violation.expected, str) else _missing_name(violation)
-        name = _property_name(pointer, missing)
-        return ServiceError(
-            400,
-            "MissingRequiredProperty",
-            "A required property was not specified in the request body.",
-            (("PropertyName", name),),
-        )
+        return _refused("MissingRequiredProperty", ("PropertyName", _property_name(pointer, missing)))
     if not pointer:
-        return ServiceError(
-            400, "InvalidRequestBody", "The specified Request Body is not syntactically valid.", (("Reason", reason),)
-        )
+        return _refused("InvalidRequestBody", ("Reason", reason))
     name = _property_name(pointer, None)
     if keyword == "type":
-        return ServiceError(
-            400,
-            "InvalidRequestBody",
-            "The specified Request Body is not syntactically valid.",
-            (("PropertyName", name), ("Reason", reason)),
-        )
-    return ServiceError(
-        400,
-        "InvalidPropertyValue",
-        "The value provided for one of the properties in the request body is invalid.",
-        (("PropertyName", name), ("PropertyValue", _text(violation.actual)), ("Reason", reason)),
+        return _refused("InvalidRequestBody", ("PropertyName", name), ("Reason", reason))
+    return _refused(
+        "InvalidPropertyValue", ("PropertyName", name), ("PropertyValue", _text(violation.actual)), ("Reason", reason)
     )
 
 
@@ -393,20 +357,26 @@ def constraint_error(violation: Violation, rule: Constraint) -> ServiceError:
             ("PropertyValue", _text(violation.actual)),
         )
     refusal = refusals(rule, where)[0]
-    message = _REFUSAL_MESSAGES.get(refusal.code, "The request breaks a documented rule of the Batch service.")
-    return ServiceError(refusal.status, refusal.code, message, (*details, ("Reason", violation.message)))
+    return _refused(refusal.code, *details, ("Reason", violation.message), status=refusal.status)
 
 
-_REFUSAL_MESSAGES = {
+def _refused(code: str, *details: tuple[str, str], status: int = 400) -> ServiceError:
+    """A refusal of bad input, with the message the service gives for `code`."""
+    return ServiceError(status, code, _INPUT_MESSAGES[code], details)
+
+
+_INPUT_MESSAGES = MappingProxyType({
     "InvalidPropertyValue": "The value provided for one of the properties in the request body is invalid.",
     "MissingRequiredProperty": "A required property was not specified in the request body.",
     "InvalidRequestBody": "The specified Request Body is not syntactically valid.",
     "RequestBodyTooLarge": "The request body is too large and exceeds the maximum permissible limit.",
+    "MissingRequiredQueryParameter": "A query parameter that's mandatory for this request is not specified.",
     "InvalidQueryParameterValue": "Value for one of the query parameters specified in the request URI is invalid.",
     "OutOfRangeQueryParameterValue": "Value for one of the query parameters specified in the request URI is invalid.",
+    "MissingRequiredHeader": "An HTTP header that's mandatory for this request is not specified.",
     "InvalidHeaderValue": "The value for one of the HTTP headers is not in the correct format.",
     "InvalidUri": "The requested URI does not represent any resource on the server.",
-}
+})  # fmt: skip
 
 
 def _missing_name(violation: Violation) -> str | None:

@@ -26,7 +26,7 @@ from ..constraints import Constraint, Overlay, Refusal, Target, check_constraint
 from ..spec import Spec
 from .draw import draw_one
 from .needs import BILLABLE, cost, needs_of, unsupported
-from .reach import anchors, carriers, replaced_at, target_sites
+from .reach import anchors, carriers, replaced_at, target_sites, value_at
 
 ZERO_NODES_FORMULA = "$TargetDedicatedNodes = 0; $TargetLowPriorityNodes = 0;"
 _COLLECTIONS = ("/jobs", "/pools", "/jobschedules", "/tasks")
@@ -201,14 +201,14 @@ class _Planner:
 
         def breakable(b: Any) -> bool:
             return any(
-                _beyond(rule, _at(b, site)) is not _NOTHING for site in target_sites(self.spec, schema, b, target)
+                _beyond(rule, value_at(b, site)) is not _NOTHING for site in target_sites(self.spec, schema, b, target)
             )
 
         body = draw_one(self.strategies.valid(self.version, operation=op_id), breakable)
         if body is None:
             return None
         for site in target_sites(self.spec, schema, body, target):
-            broken = _beyond(rule, _at(body, site))
+            broken = _beyond(rule, value_at(body, site))
             if broken is not _NOTHING:
                 case = Labelled(value=replaced_at(body, site, broken), label=rule.id, pointer=site)
                 if breaks(case):
@@ -264,13 +264,16 @@ class _Planner:
         spec, op = self.spec, self.spec.operations[op_id]
         schema = op.body.schema
         single = one_target(rule, self.version, target)
-        breaks = lambda case: bool(check_constraints(single, spec, op_id, case.value))
-        keyword = None
+
+        def breaks(case: Any) -> bool:
+            return bool(check_constraints(single, spec, op_id, case.value))
+
+        covered = False  # whether the schema forbids what the rule forbids, so the invalid body breaks both
         try:
             invalid_strategy = self.strategies.invalid(self.version, operation=op_id, rule=rule.id)
             invalid = draw_one(invalid_strategy, breaks, shrink=False)
         except StrategyError:  # the schema forbids what the rule forbids: break both
-            keyword, invalid = "covered", self._through_schema(rule, target, op_id, breaks)
+            covered, invalid = True, self._through_schema(rule, target, op_id, breaks)
             if invalid is None:
                 return f"no value breaks this rule in {op_id}'s body, alone or with the schema keyword that covers it"
         valid = None if invalid is None else self._grafted(op_id, target, invalid)
@@ -287,7 +290,7 @@ class _Planner:
         valid_body = self._finish(op_id, valid, f"{prefix}-v", lambda b: self._engine_accepts(op_id, b))
         invalid_body = self._finish(
             op_id, invalid.value, f"{prefix}-i0",
-            lambda b: self._breaks_only(op_id, b, rule, target, schema_too=keyword is not None),
+            lambda b: self._breaks_only(op_id, b, rule, target, schema_too=covered),
         )  # fmt: skip
         if valid_body is None or invalid_body is None:
             why = "valid" if valid_body is None else "invalid"
@@ -298,7 +301,7 @@ class _Planner:
             valid=ProbeRequest("valid", op.method, op.path, tuple(op.fixed_query.items()), body=_text(valid_body)),
             invalid=(
                 ProbeRequest(
-                    rule.id if keyword is None else f"{rule.id} (the schema forbids it too)", op.method, op.path,
+                    f"{rule.id} (the schema forbids it too)" if covered else rule.id, op.method, op.path,
                     tuple(op.fixed_query.items()), body=_text(invalid_body), pointer=invalid.pointer,
                 ),
             ),
@@ -460,13 +463,6 @@ def _package_references(value: Any) -> bool:
 
 
 _NOTHING = object()
-
-
-def _at(document: Any, pointer: str) -> Any:
-    for token in pointer.split("/")[1:] if pointer else ():
-        token = token.replace("~1", "/").replace("~0", "~")
-        document = document[int(token)] if isinstance(document, list) else document[token]
-    return document
 
 
 def _beyond(rule: Constraint, value: Any) -> Any:

@@ -115,6 +115,14 @@ def _instances(spec: Spec, schema: Any, instance: Any, pointer: str) -> Iterator
             yield from _instances(spec, shape.items, value, f"{pointer}/{i}")
 
 
+def value_at(document: Any, pointer: str) -> Any:
+    """The value at JSON `pointer` in `document` (`""` is the document itself)."""
+    for token in pointer.split("/")[1:] if pointer else ():
+        token = token.replace("~1", "/").replace("~0", "~")
+        document = document[int(token)] if isinstance(document, list) else document[token]
+    return document
+
+
 def replaced_at(document: Any, pointer: str, value: Any) -> Any:
     """A copy of `document` with the value at JSON `pointer` replaced (`""` replaces the whole document)."""
     import copy
@@ -122,13 +130,8 @@ def replaced_at(document: Any, pointer: str, value: Any) -> Any:
     if not pointer:
         return copy.deepcopy(value)
     out = copy.deepcopy(document)
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
-    parent = out
-    for token in tokens[:-1]:
-        parent = parent[int(token)] if isinstance(parent, list) else parent[token]
-    last = tokens[-1]
-    if isinstance(parent, list):
-        parent[int(last)] = copy.deepcopy(value)
-    else:
-        parent[last] = copy.deepcopy(value)
+    head, _, last = pointer.rpartition("/")
+    parent = value_at(out, head)
+    last = last.replace("~1", "/").replace("~0", "~")
+    parent[int(last) if isinstance(parent, list) else last] = copy.deepcopy(value)
     return out

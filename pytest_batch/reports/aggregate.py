@@ -45,6 +45,8 @@ _TEST_COUNTS = (
     "interactions", "batch", "skipped", "interactions_with_errors", "interactions_with_warnings",
     "errors", "warnings", "allowed",
 )  # fmt: skip
+# positions in a test's `counts`, in `_TEST_COUNTS` order
+_INTERACTIONS, _BATCH, _SKIPPED, _WITH_ERRORS, _WITH_WARNINGS, _ERRORS, _WARNINGS, _ALLOWED = range(len(_TEST_COUNTS))
 
 
 @dataclass
@@ -148,17 +150,14 @@ class ReportBuilder:
         if not isinstance(observation, Observation):
             observation = from_outcome(observation)
         self.interactions += 1
-        counts = test.counts if test is not None else None
-        if counts is not None:
-            counts[0] += 1
+        counts = test.counts if test is not None else [0] * len(_TEST_COUNTS)  # or tallies nobody keeps
+        counts[_INTERACTIONS] += 1
         if observation.skipped is not None:
             self.skipped[observation.skipped] += 1
-            if counts is not None:
-                counts[2] += 1
+            counts[_SKIPPED] += 1
             return
         self.batch += 1
-        if counts is not None:
-            counts[1] += 1
+        counts[_BATCH] += 1
         version_name = observation.api_version or "?"
         version = self._versions.get(version_name)
         if version is None:
@@ -183,8 +182,7 @@ class ReportBuilder:
             if finding.allowed:
                 self.occurrences["allowed"] += 1
                 op.allowed += 1
-                if counts is not None:
-                    counts[7] += 1
+                counts[_ALLOWED] += 1
                 continue
             op.checks[finding.check] += 1
             if finding.severity == ERROR:
@@ -192,27 +190,23 @@ class ReportBuilder:
                 self.occurrences[ERROR] += 1
                 op.errors += 1
                 version.errors += 1
-                if counts is not None:
-                    counts[5] += 1
+                counts[_ERRORS] += 1
             else:
                 has_warning = True
                 self.occurrences[WARNING] += 1
                 op.warnings += 1
                 version.warnings += 1
-                if counts is not None:
-                    counts[6] += 1
+                counts[_WARNINGS] += 1
         if has_error:
             self.with_error += 1
             op.with_error += 1
             version.with_error += 1
-            if counts is not None:
-                counts[3] += 1
+            counts[_WITH_ERRORS] += 1
         if has_warning:
             self.with_warning += 1
             op.with_warning += 1
             version.with_warning += 1
-            if counts is not None:
-                counts[4] += 1
+            counts[_WITH_WARNINGS] += 1
 
     def add_all(self, observations: Iterable[Observation]) -> ReportBuilder:
         for observation in observations:

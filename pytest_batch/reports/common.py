@@ -15,6 +15,12 @@ _PEEK = 512  # a document's `format` comes first: its head tells a saved report 
 UNMATCHED = "(no documented operation)"
 
 
+def input_source(document: Mapping[str, Any]) -> str:
+    """What the report was built from: `12 tests` for a pytest session, else `3 files`."""
+    tests = document["input"]["tests"]
+    return f"{tests} tests" if tests is not None else f"{document['input']['files']} files"
+
+
 def percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else f"{ratio * 100:.1f}%"
 
@@ -83,10 +89,9 @@ def not_enforced(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [row for row in document["probes"]["rules"] if row["verdict"] != "enforced"]
 
 
-def read_marked_json(path: str | os.PathLike, mark: bytes, what: str, hint: str) -> Any:
-    """The JSON document at `path` when its head holds `mark` (its format's name); None when `path` is not
-    such a `.json` file (a recording, another document, a folder); a `RecordingError` naming the file when it
-    is one but cannot be read."""
+def marked_format(path: str | os.PathLike, marks: tuple[bytes, ...]) -> bytes | None:
+    """The one of `marks` (a format's quoted name prefix) the head of the `.json` file at `path` holds; None
+    for anything else (a recording, a folder, an unreadable file). One small read per file."""
     file = Path(path)
     if file.suffix.lower() != ".json" or not file.is_file():
         return None
@@ -95,9 +100,16 @@ def read_marked_json(path: str | os.PathLike, mark: bytes, what: str, hint: str)
             head = handle.read(_PEEK)
     except OSError:
         return None
-    if mark not in head:
+    return next((mark for mark in marks if mark in head), None)
+
+
+def read_marked_json(path: str | os.PathLike, mark: bytes, what: str, hint: str) -> Any:
+    """The JSON document at `path` when its head holds `mark` (its format's name); None when `path` is not
+    such a `.json` file (a recording, another document, a folder); a `RecordingError` naming the file when it
+    is one but cannot be read."""
+    if marked_format(path, (mark,)) is None:
         return None
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return RecordingError(str(file), f"cannot read the {what}: {exc}", hint=hint)
+        return RecordingError(str(path), f"cannot read the {what}: {exc}", hint=hint)

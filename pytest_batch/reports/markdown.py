@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .common import UNMATCHED, fraction, not_enforced, one_line, operation_label, status_summary, where
+from .common import UNMATCHED, fraction, input_source, not_enforced, one_line, operation_label, status_summary, where
 from .probes import VERDICTS
 
 _ACTIVE = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -44,8 +44,7 @@ def _table(header: Sequence[str], align: str, rows: Iterable[Sequence[Any]]) -> 
 
 def render_markdown(document: Mapping[str, Any], *, limit: int = 20) -> str:
     t = document["totals"]
-    tests = document["input"]["tests"]
-    source = f"{tests} tests" if tests is not None else f"{document['input']['files']} files"
+    source = input_source(document)
     out = [
         "## pytest-batch: Batch API conformance",
         "",

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from .common import UNMATCHED, fraction, one_line, operation_label, percent, status_summary, where
+from .common import UNMATCHED, fraction, input_source, one_line, operation_label, percent, status_summary, where
 from .probes import FAILING, VERDICTS
 
 MESSAGE_EXCERPT = 400
@@ -111,8 +111,7 @@ def _cell(content: str, value: Any, numeric: bool = False) -> str:
 
 def render_html(document: Mapping[str, Any]) -> str:
     t = document["totals"]
-    tests = document["input"]["tests"]
-    source = f"{tests} tests" if tests is not None else f"{document['input']['files']} files"
+    source = input_source(document)
     body = [
         "<header><h1>Batch API conformance</h1>",
         (

@@ -26,7 +26,7 @@ VERDICTS = ("error", "stricter", "lenient", "enforced", "skipped")  # worst firs
 FAILING = frozenset(("error", "stricter", "lenient"))
 UNKNOWN_VERSION = "?"
 _RANK = {name: i for i, name in enumerate(VERDICTS)}
-_MARK = b'"pytest-batch-probe/'
+MARK = b'"pytest-batch-probe/'
 
 
 class UnusableProbe(ValueError):
@@ -143,7 +143,7 @@ def parse_document(data: Any, path: str) -> ProbeDocument:
 def read_probe_document(path: str | os.PathLike) -> ProbeDocument | RecordingError | None:
     """The probe document at `path`; None when `path` is not one (a recording, a saved report, a folder);
     an error naming the file when it says it is one but cannot be used."""
-    data = read_marked_json(path, _MARK, "probe document", "run `pytest-batch probe` again")
+    data = read_marked_json(path, MARK, "probe document", "run `pytest-batch probe` again")
     if data is None or isinstance(data, RecordingError):
         return data
     try:

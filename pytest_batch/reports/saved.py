@@ -19,7 +19,7 @@ from . import REPORT_FORMAT, report_schema
 from .common import read_marked_json
 
 LEGACY_FORMAT = "pytest-batch-report/1"
-_MARK = b'"pytest-batch-report/'
+MARK = b'"pytest-batch-report/'
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class SavedReport:
 def read_saved_report(path: str | os.PathLike) -> SavedReport | RecordingError | None:
     """The saved report at `path`; None when `path` is not one (a recording, a probe document, a folder);
     an error naming the file when it is one that cannot be used."""
-    document = read_marked_json(path, _MARK, "saved report", "write it again")
+    document = read_marked_json(path, MARK, "saved report", "write it again")
     if document is None or isinstance(document, RecordingError):
         return document
     file = Path(path)

@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .common import finding_line, fraction, not_enforced, operation_label, probe_line, status_summary, verdict_counts
+from .common import (
+    finding_line,
+    fraction,
+    input_source,
+    not_enforced,
+    operation_label,
+    probe_line,
+    status_summary,
+    verdict_counts,
+)
 from .probes import FAILING
 
 TERMINAL_VERSIONS = 4
@@ -73,8 +82,7 @@ def probe_lines(document: Mapping[str, Any], *, limit: int, detail_limit: int | 
 def render_text(document: Mapping[str, Any], *, limit: int = 20) -> str:
     """The full text report: totals, versions, worst operations, findings by check and the top findings."""
     t = document["totals"]
-    tests = document["input"]["tests"]
-    source = f"{tests} tests" if tests is not None else f"{document['input']['files']} files"
+    source = input_source(document)
     lines = [
         (
             f"pytest-batch report: {t['interactions']} interactions from {source}: {t['batch']} Batch, "

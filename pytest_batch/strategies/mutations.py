@@ -40,10 +40,10 @@ from ..constraints import (
 )
 from ..pointers import escape
 from .candidates import array_keyword, keyword_candidates, rule_candidates, wrong_types
-from .nodes import REQUEST, RESPONSE, Array, Obj, StrategyError, Union_, array_of, resolved, scalar_of
+from .nodes import REQUEST, RESPONSE, Array, Obj, StrategyError, Union_, array_of, node_at, resolved, scalar_of
 from .repair import Repairer, choose, present, run_all, select
 from .scalars import Scalar
-from .walk import edges, get_at, node_and_value, node_path, positions, reachable, replaced, rules_of, set_at
+from .walk import edges, get_at, node_and_value, positions, reachable, replaced, rules_of, set_at
 
 PREFIX = "schema:"
 SCHEMA_KEYWORDS = (
@@ -450,7 +450,7 @@ class Mutator:
             lists = [lst for lst, _ in select(obj, path[:star]) if isinstance(lst, list)]
             if not lists:
                 return False
-            array = array_of(node_path(node, path[:star]))
+            array = array_of(node_at(node, path[:star]))
             lists[0].append(self.builder.draw_value(array.items, depth + 1, draw))
         selected = list(select(obj, path))
         if len(selected) < 2:
@@ -471,7 +471,7 @@ class Mutator:
 
     def _overfill(self, root: Root, trial: Any, anchor: tuple, node: Obj, path: tuple, rule: Constraint, draw) -> bool:
         """More items in total than `max`, each still valid on its own (added one by one, repaired into place)."""
-        array = array_of(node_path(node, path))
+        array = array_of(node_at(node, path))
         if array is None:
             return False
         for _ in range(2 * rule.value["max"] + 20):
@@ -598,7 +598,7 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
         return r.add(node, obj, paths[attempt % len(paths)], draw, depth)
     if kind == "value_if":
         path = path_tokens(v["property"])
-        scalar = scalar_of(node_path(node, path))
+        scalar = scalar_of(node_at(node, path))
         if scalar is None:
             return False
         listed = {str(x).casefold() if isinstance(x, str) else x for x in v["values"]}
@@ -637,7 +637,7 @@ def _break_object_rule(m: Mutator, node: Obj, obj: dict, rule: Constraint, draw,
             return False
         limit = v["per_item"] * len(lists[0])
         for prop in v["counts"]:
-            scalar = scalar_of(node_path(node, path_tokens(prop)))
+            scalar = scalar_of(node_at(node, path_tokens(prop)))
             if scalar is not None and (limit + 1) in scalar.domain():
                 return r.assign(node, obj, path_tokens(prop), limit + 1, draw, depth)
         return False

@@ -66,14 +66,6 @@ def node_and_value(root: Any, value: Any, path: tuple) -> tuple[Any, Any]:
     return node, value
 
 
-def node_path(node: Any, path: tuple) -> Any:
-    for token in path:
-        node = child(node, token)
-        if node is None:
-            return None
-    return node
-
-
 def get_at(value: Any, path: tuple) -> Any:
     for token in path:
         value = value[token]
